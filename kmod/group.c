@@ -241,8 +241,6 @@ int ksmg_group_add_pid(struct ksmg_group *group, pid_t nr)
 		mmdrop(mm);
 		put_pid(member->pid);
 		kfree(member);
-	} else {
-		ksmg_sweep_kick();
 	}
 out_put_mm:
 	mmput(mm);

@@ -126,8 +126,11 @@ static int __ksmg_fill_member(struct sk_buff *skb, struct ksmg_member *member,
 
 /*
  * cb->args[0]: id of the group being dumped, cb->args[1]: members of it
- * already sent, cb->args[2]: 1 when the request named one group.
+ * already sent, cb->args[2]: KSMG_DUMP_ONE when the request named one
+ * group, KSMG_DUMP_DONE once that group is out.
  */
+enum { KSMG_DUMP_ALL, KSMG_DUMP_ONE, KSMG_DUMP_DONE };
+
 static int ksmg_nl_member_get_dumpit(struct sk_buff *skb,
 				     struct netlink_callback *cb)
 {
@@ -139,13 +142,15 @@ static int ksmg_nl_member_get_dumpit(struct sk_buff *skb,
 	long skip;
 	int err = 0;
 
+	if (cb->args[2] == KSMG_DUMP_DONE)
+		return 0;
 	if (!cb->args[0] && !cb->args[2] && attrs[KSMG_A_GROUP_ID]) {
 		cb->args[0] = nla_get_u32(attrs[KSMG_A_GROUP_ID]);
-		cb->args[2] = 1;
+		cb->args[2] = KSMG_DUMP_ONE;
 	}
 	mutex_lock(&ksmg_lock);
 	xa_for_each_start(&ksmg_groups, id, group, cb->args[0]) {
-		if (cb->args[2] && id != cb->args[0])
+		if (cb->args[2] == KSMG_DUMP_ONE && id != cb->args[0])
 			break;
 		if (group->dead)
 			continue;
@@ -166,8 +171,10 @@ static int ksmg_nl_member_get_dumpit(struct sk_buff *skb,
 		}
 		cb->args[0] = id + 1;
 		cb->args[1] = 0;
-		if (cb->args[2])
+		if (cb->args[2] == KSMG_DUMP_ONE) {
+			cb->args[2] = KSMG_DUMP_DONE;
 			break;
+		}
 	}
 out:
 	mutex_unlock(&ksmg_lock);
