@@ -1,21 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Everything that differs between the 6.1 and 6.12 kernels we build for.
- * Keep version checks here and nowhere else.
+ * The KSMG_HAVE_* macros come from feature tests in Kbuild; keep every
+ * #ifdef on them here and nowhere else.
  */
 #ifndef _KSMG_COMPAT_H
 #define _KSMG_COMPAT_H
 
-#include <linux/version.h>
 #include <linux/mm.h>
 #include <linux/ksm.h>
 #include <net/genetlink.h>
-
-/* 6.10 moved the per-process count of merged zero pages into mm_struct. */
-#define KSMG_HAVE_ZERO_PAGES	(LINUX_VERSION_CODE >= KERNEL_VERSION(6, 10, 0))
-/* prctl(PR_SET_MEMORY_MERGE) arrived in 6.4, ksm_process_profit in 6.7. */
-#define KSMG_HAVE_PRCTL_MERGE	(LINUX_VERSION_CODE >= KERNEL_VERSION(6, 4, 0))
-#define KSMG_HAVE_PROFIT	(LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0))
+#include "uapi/ksmgroup.h"
 
 /* VM_DROPPABLE (6.11) mappings are refused by KSM; older kernels lack it. */
 #ifndef VM_DROPPABLE
@@ -29,26 +24,52 @@
  */
 static inline void ksmg_vma_set_mergeable(struct vm_area_struct *vma)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+#ifdef KSMG_HAVE_VM_FLAGS_SET
 	vm_flags_set(vma, VM_MERGEABLE);
 #else
 	vma->vm_flags |= VM_MERGEABLE;
 #endif
 }
 
+/* Merged zero pages per process: counted in mm_struct since 6.10. */
+static inline bool ksmg_have_zero_pages(void)
+{
+#ifdef KSMG_HAVE_ZERO_PAGES
+	return true;
+#else
+	return false;
+#endif
+}
+
 static inline unsigned long ksmg_mm_zero_pages(struct mm_struct *mm)
 {
-#if KSMG_HAVE_ZERO_PAGES
+#ifdef KSMG_HAVE_ZERO_PAGES
 	return mm_ksm_zero_pages(mm);
 #else
 	return 0;
 #endif
 }
 
-/* The attributes a dump request carried; the struct moved into genl_info in 6.6. */
+/* enum ksmg_feature bits of the running kernel. */
+static inline u64 ksmg_kernel_features(void)
+{
+	u64 features = 0;
+
+	if (ksmg_have_zero_pages())
+		features |= KSMG_FEATURE_ZERO_PAGES;
+#ifdef KSMG_HAVE_PRCTL_MERGE
+	features |= KSMG_FEATURE_PRCTL_MERGE;
+#endif
+#ifdef KSMG_HAVE_PROFIT
+	features |= KSMG_FEATURE_PROCESS_PROFIT;
+#endif
+	return features;
+}
+
+/* The attributes a dump request carried; they moved into genl_info in 6.6. */
 static inline struct nlattr **ksmg_dump_attrs(struct netlink_callback *cb)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
+#ifdef KSMG_HAVE_GENL_INFO_DUMP
 	return genl_info_dump(cb)->attrs;
 #else
 	return genl_dumpit_info(cb)->attrs;

@@ -49,9 +49,7 @@ static int ksmg_get_info(struct ksmg_ucmd *ucmd)
 		return -EINVAL;
 	cmd->api_version = KSMG_API_VERSION;
 	cmd->group_id = ucmd->group->id;
-	cmd->features = (KSMG_HAVE_ZERO_PAGES ? KSMG_FEATURE_ZERO_PAGES : 0) |
-			(KSMG_HAVE_PRCTL_MERGE ? KSMG_FEATURE_PRCTL_MERGE : 0) |
-			(KSMG_HAVE_PROFIT ? KSMG_FEATURE_PROCESS_PROFIT : 0);
+	cmd->features = ksmg_kernel_features();
 	cmd->policies = KSMG_POLICY_ALL;
 	cmd->sweep_ms_min = KSMG_SWEEP_MS_MIN;
 	cmd->sweep_ms_max = KSMG_SWEEP_MS_MAX;
@@ -205,33 +203,33 @@ struct ksmg_ioctl_op {
 	int (*execute)(struct ksmg_ucmd *ucmd);
 };
 
-#define KSMG_IOCTL_OP(_ioctl, _fn, _struct, _last)			\
-	[_IOC_NR(_ioctl) - KSMG_CMD_BASE] = {				\
+#define KSMG_IOCTL_OP(_cmd, _fn, _struct, _last)			\
+	[KSMG_CMD_##_cmd - KSMG_CMD_BASE] = {				\
 		.size = sizeof(_struct) +				\
 			BUILD_BUG_ON_ZERO(sizeof(union ksmg_ucmd_buffer) < \
 					  sizeof(_struct)),		\
 		.min_size = offsetofend(_struct, _last),		\
-		.ioctl_num = _ioctl,					\
+		.ioctl_num = KSMG_IOC_##_cmd,				\
 		.execute = _fn,						\
 	}
 
 /* min_size is the struct as first published: it never changes. */
 static const struct ksmg_ioctl_op ksmg_ioctl_ops[] = {
-	KSMG_IOCTL_OP(KSMG_IOC_GET_INFO, ksmg_get_info, struct ksmg_info,
+	KSMG_IOCTL_OP(GET_INFO, ksmg_get_info, struct ksmg_info,
 		      sweep_ms_max),
-	KSMG_IOCTL_OP(KSMG_IOC_SET_NAME, ksmg_set_name, struct ksmg_name_cmd,
+	KSMG_IOCTL_OP(SET_NAME, ksmg_set_name, struct ksmg_name_cmd,
 		      name),
-	KSMG_IOCTL_OP(KSMG_IOC_SET_POLICY, ksmg_set_policy,
+	KSMG_IOCTL_OP(SET_POLICY, ksmg_set_policy,
 		      struct ksmg_policy_cmd, __reserved),
-	KSMG_IOCTL_OP(KSMG_IOC_ADD_MEMBER, ksmg_add_member,
+	KSMG_IOCTL_OP(ADD_MEMBER, ksmg_add_member,
 		      struct ksmg_member_cmd, __reserved),
-	KSMG_IOCTL_OP(KSMG_IOC_REMOVE_MEMBER, ksmg_remove_member,
+	KSMG_IOCTL_OP(REMOVE_MEMBER, ksmg_remove_member,
 		      struct ksmg_member_cmd, __reserved),
-	KSMG_IOCTL_OP(KSMG_IOC_GET_STATS, ksmg_get_stats, struct ksmg_stats,
+	KSMG_IOCTL_OP(GET_STATS, ksmg_get_stats, struct ksmg_stats,
 		      members_exited),
-	KSMG_IOCTL_OP(KSMG_IOC_LIST_MEMBERS, ksmg_list_members,
+	KSMG_IOCTL_OP(LIST_MEMBERS, ksmg_list_members,
 		      struct ksmg_list_cmd, pids),
-	KSMG_IOCTL_OP(KSMG_IOC_SWEEP, ksmg_sweep, struct ksmg_sweep_cmd,
+	KSMG_IOCTL_OP(SWEEP, ksmg_sweep, struct ksmg_sweep_cmd,
 		      __reserved),
 };
 

@@ -11,6 +11,7 @@
 #include "ksmg.h"
 #include "compat.h"
 
+/* Protects groups, members and figures: see the rules in ksmg.h. */
 DEFINE_MUTEX(ksmg_lock);
 DEFINE_XARRAY_ALLOC(ksmg_groups);
 unsigned int ksmg_nr_members;

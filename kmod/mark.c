@@ -42,8 +42,8 @@ static bool ksmg_vma_wanted(struct vm_area_struct *vma, u64 policy)
 
 static bool ksmg_mm_wants_marking(struct mm_struct *mm, u64 policy)
 {
-	struct vm_area_struct *vma;
 	VMA_ITERATOR(vmi, mm, 0);
+	struct vm_area_struct *vma;
 
 	for_each_vma(vmi, vma)
 		if (ksmg_vma_wanted(vma, policy))
@@ -61,8 +61,8 @@ static bool ksmg_mm_wants_marking(struct mm_struct *mm, u64 policy)
  */
 int ksmg_mark_mm(struct mm_struct *mm, u64 policy, unsigned int *marked_r)
 {
-	struct vm_area_struct *vma;
 	VMA_ITERATOR(vmi, mm, 0);
+	struct vm_area_struct *vma;
 	unsigned long flags;
 	int err;
 

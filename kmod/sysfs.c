@@ -59,83 +59,90 @@ static inline struct ksmg_group *to_group(struct kobject *kobj)
 	return container_of(kobj, struct ksmg_group, kobj);
 }
 
-enum ksmg_figure {
-	KSMG_FIG_MEMBERS,
-	KSMG_FIG_MERGING,
-	KSMG_FIG_RMAP,
-	KSMG_FIG_ZERO,
-	KSMG_FIG_ANON,
-	KSMG_FIG_PROFIT,
+/*
+ * Numeric files: one show function picks the value by the attribute's
+ * ksmg_value, reading a consistent snapshot under ksmg_lock.
+ */
+enum ksmg_value {
+	KSMG_VAL_MEMBERS,
+	KSMG_VAL_MERGING,
+	KSMG_VAL_RMAP,
+	KSMG_VAL_ZERO,
+	KSMG_VAL_ANON,
+	KSMG_VAL_PROFIT,
+	KSMG_VAL_VMAS_MARKED,
+	KSMG_VAL_SWEEPS,
+	KSMG_VAL_JOINED,
+	KSMG_VAL_EXITED,
 };
 
-static ssize_t ksmg_figure_show(struct kobject *kobj, char *buf,
-				enum ksmg_figure which)
+struct ksmg_value_attr {
+	struct kobj_attribute kattr;
+	enum ksmg_value which;
+};
+
+static s64 __ksmg_value(struct ksmg_group *group, enum ksmg_value which)
 {
 	struct ksmg_figures f;
 
-	mutex_lock(&ksmg_lock);
-	__ksmg_group_figures(to_group(kobj), &f);
-	mutex_unlock(&ksmg_lock);
-
 	switch (which) {
-	case KSMG_FIG_MEMBERS:
-		return sysfs_emit(buf, "%u\n", f.members);
-	case KSMG_FIG_MERGING:
-		return sysfs_emit(buf, "%llu\n", f.merging_pages);
-	case KSMG_FIG_RMAP:
-		return sysfs_emit(buf, "%llu\n", f.rmap_items);
-	case KSMG_FIG_ZERO:
-		return sysfs_emit(buf, "%llu\n", f.zero_pages);
-	case KSMG_FIG_ANON:
-		return sysfs_emit(buf, "%llu\n", f.anon_pages);
-	case KSMG_FIG_PROFIT:
-		return sysfs_emit(buf, "%lld\n", f.profit);
+	case KSMG_VAL_VMAS_MARKED:
+		return group->vmas_marked;
+	case KSMG_VAL_SWEEPS:
+		return group->sweeps;
+	case KSMG_VAL_JOINED:
+		return group->members_joined;
+	case KSMG_VAL_EXITED:
+		return group->members_exited;
+	default:
+		break;
 	}
-	return -EINVAL;
+	__ksmg_group_figures(group, &f);
+	switch (which) {
+	case KSMG_VAL_MEMBERS:
+		return f.members;
+	case KSMG_VAL_MERGING:
+		return f.merging_pages;
+	case KSMG_VAL_RMAP:
+		return f.rmap_items;
+	case KSMG_VAL_ZERO:
+		return f.zero_pages;
+	case KSMG_VAL_ANON:
+		return f.anon_pages;
+	default:
+		return f.profit;
+	}
 }
 
-#define KSMG_FIGURE_ATTR(_name, _which)					\
-static ssize_t _name##_show(struct kobject *kobj,			\
-			    struct kobj_attribute *attr, char *buf)	\
-{									\
-	return ksmg_figure_show(kobj, buf, _which);			\
-}									\
-static struct kobj_attribute ksmg_group_attr_##_name = __ATTR_RO(_name)
-
-KSMG_FIGURE_ATTR(merging_pages, KSMG_FIG_MERGING);
-KSMG_FIGURE_ATTR(rmap_items, KSMG_FIG_RMAP);
-KSMG_FIGURE_ATTR(zero_pages, KSMG_FIG_ZERO);
-KSMG_FIGURE_ATTR(anon_pages, KSMG_FIG_ANON);
-KSMG_FIGURE_ATTR(profit, KSMG_FIG_PROFIT);
-
-/* The group's "members" counts live members, like the figures above. */
-static ssize_t group_members_show(struct kobject *kobj,
-				  struct kobj_attribute *attr, char *buf)
+static ssize_t ksmg_value_show(struct kobject *kobj,
+			       struct kobj_attribute *kattr, char *buf)
 {
-	return ksmg_figure_show(kobj, buf, KSMG_FIG_MEMBERS);
+	struct ksmg_value_attr *attr =
+		container_of(kattr, struct ksmg_value_attr, kattr);
+	s64 val;
+
+	mutex_lock(&ksmg_lock);
+	val = __ksmg_value(to_group(kobj), attr->which);
+	mutex_unlock(&ksmg_lock);
+	return sysfs_emit(buf, "%lld\n", val);
 }
 
-static struct kobj_attribute ksmg_group_attr_members =
-	__ATTR(members, 0444, group_members_show, NULL);
+#define KSMG_VALUE_ATTR(_name, _which)					\
+static struct ksmg_value_attr ksmg_group_attr_##_name = {		\
+	.kattr = __ATTR(_name, 0444, ksmg_value_show, NULL),		\
+	.which = _which,						\
+}
 
-/* Counters kept by the group itself, read under ksmg_lock. */
-#define KSMG_COUNTER_ATTR(_name)					\
-static ssize_t _name##_show(struct kobject *kobj,			\
-			    struct kobj_attribute *attr, char *buf)	\
-{									\
-	u64 val;							\
-									\
-	mutex_lock(&ksmg_lock);						\
-	val = to_group(kobj)->_name;					\
-	mutex_unlock(&ksmg_lock);					\
-	return sysfs_emit(buf, "%llu\n", val);				\
-}									\
-static struct kobj_attribute ksmg_group_attr_##_name = __ATTR_RO(_name)
-
-KSMG_COUNTER_ATTR(vmas_marked);
-KSMG_COUNTER_ATTR(sweeps);
-KSMG_COUNTER_ATTR(members_joined);
-KSMG_COUNTER_ATTR(members_exited);
+KSMG_VALUE_ATTR(members, KSMG_VAL_MEMBERS);
+KSMG_VALUE_ATTR(merging_pages, KSMG_VAL_MERGING);
+KSMG_VALUE_ATTR(rmap_items, KSMG_VAL_RMAP);
+KSMG_VALUE_ATTR(zero_pages, KSMG_VAL_ZERO);
+KSMG_VALUE_ATTR(anon_pages, KSMG_VAL_ANON);
+KSMG_VALUE_ATTR(profit, KSMG_VAL_PROFIT);
+KSMG_VALUE_ATTR(vmas_marked, KSMG_VAL_VMAS_MARKED);
+KSMG_VALUE_ATTR(sweeps, KSMG_VAL_SWEEPS);
+KSMG_VALUE_ATTR(members_joined, KSMG_VAL_JOINED);
+KSMG_VALUE_ATTR(members_exited, KSMG_VAL_EXITED);
 
 static ssize_t name_show(struct kobject *kobj, struct kobj_attribute *attr,
 			 char *buf)
@@ -219,17 +226,17 @@ static struct kobj_attribute ksmg_group_attr_pids = __ATTR_RO(pids);
 
 static struct attribute *ksmg_group_attrs[] = {
 	&ksmg_group_attr_name.attr,
-	&ksmg_group_attr_members.attr,
+	&ksmg_group_attr_members.kattr.attr,
 	&ksmg_group_attr_pids.attr,
-	&ksmg_group_attr_merging_pages.attr,
-	&ksmg_group_attr_rmap_items.attr,
-	&ksmg_group_attr_zero_pages.attr,
-	&ksmg_group_attr_anon_pages.attr,
-	&ksmg_group_attr_profit.attr,
-	&ksmg_group_attr_vmas_marked.attr,
-	&ksmg_group_attr_sweeps.attr,
-	&ksmg_group_attr_members_joined.attr,
-	&ksmg_group_attr_members_exited.attr,
+	&ksmg_group_attr_merging_pages.kattr.attr,
+	&ksmg_group_attr_rmap_items.kattr.attr,
+	&ksmg_group_attr_zero_pages.kattr.attr,
+	&ksmg_group_attr_anon_pages.kattr.attr,
+	&ksmg_group_attr_profit.kattr.attr,
+	&ksmg_group_attr_vmas_marked.kattr.attr,
+	&ksmg_group_attr_sweeps.kattr.attr,
+	&ksmg_group_attr_members_joined.kattr.attr,
+	&ksmg_group_attr_members_exited.kattr.attr,
 	&ksmg_group_attr_policy.attr,
 	&ksmg_group_attr_sweep_ms.attr,
 	&ksmg_group_attr_state.attr,
@@ -240,7 +247,7 @@ static struct attribute *ksmg_group_attrs[] = {
 static umode_t ksmg_group_attr_visible(struct kobject *kobj,
 				       struct attribute *attr, int n)
 {
-	if (attr == &ksmg_group_attr_zero_pages.attr && !KSMG_HAVE_ZERO_PAGES)
+	if (attr == &ksmg_group_attr_zero_pages.kattr.attr && !ksmg_have_zero_pages())
 		return 0;
 	return attr->mode;
 }

@@ -103,6 +103,7 @@ struct ksmg_info {
 	__u32 sweep_ms_min;
 	__u32 sweep_ms_max;
 };
+
 #define KSMG_IOC_GET_INFO	_IO(KSMG_TYPE, KSMG_CMD_GET_INFO)
 
 /**
@@ -117,6 +118,7 @@ struct ksmg_name_cmd {
 	__u32 flags;
 	char name[KSMG_NAME_MAX];
 };
+
 #define KSMG_IOC_SET_NAME	_IO(KSMG_TYPE, KSMG_CMD_SET_NAME)
 
 /* What the module marks mergeable in a member's address space. */
@@ -126,6 +128,7 @@ enum ksmg_policy {
 	/* Also writable private file mappings (their copied-on-write pages). */
 	KSMG_POLICY_FILE_PRIVATE	= 1 << 1,
 };
+
 #define KSMG_POLICY_DEFAULT	KSMG_POLICY_ANON
 
 /**
@@ -146,6 +149,7 @@ struct ksmg_policy_cmd {
 	__u32 sweep_ms;
 	__u32 __reserved;
 };
+
 #define KSMG_IOC_SET_POLICY	_IO(KSMG_TYPE, KSMG_CMD_SET_POLICY)
 
 /**
@@ -164,6 +168,7 @@ struct ksmg_member_cmd {
 	__s32 pid;
 	__u32 __reserved;
 };
+
 #define KSMG_IOC_ADD_MEMBER	_IO(KSMG_TYPE, KSMG_CMD_ADD_MEMBER)
 #define KSMG_IOC_REMOVE_MEMBER	_IO(KSMG_TYPE, KSMG_CMD_REMOVE_MEMBER)
 
@@ -206,6 +211,7 @@ struct ksmg_stats {
 	__aligned_u64 members_joined;
 	__aligned_u64 members_exited;
 };
+
 #define KSMG_IOC_GET_STATS	_IO(KSMG_TYPE, KSMG_CMD_GET_STATS)
 
 /**
@@ -225,6 +231,7 @@ struct ksmg_list_cmd {
 	__u32 __reserved;
 	__aligned_u64 pids;
 };
+
 #define KSMG_IOC_LIST_MEMBERS	_IO(KSMG_TYPE, KSMG_CMD_LIST_MEMBERS)
 
 /**
@@ -243,6 +250,7 @@ struct ksmg_sweep_cmd {
 	__u32 vmas_marked;
 	__u32 __reserved;
 };
+
 #define KSMG_IOC_SWEEP		_IO(KSMG_TYPE, KSMG_CMD_SWEEP)
 
 /*
