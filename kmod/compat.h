@@ -31,6 +31,20 @@ static inline void ksmg_vma_set_mergeable(struct vm_area_struct *vma)
 #endif
 }
 
+/*
+ * Resident anonymous pages, exactly as RssAnon in /proc/PID/status counts
+ * them: on kernels with per-cpu rss counters (6.2+) the plain read is off
+ * by up to a batch per cpu, so sum the counter where the kernel can.
+ */
+static inline unsigned long ksmg_mm_anon_pages(struct mm_struct *mm)
+{
+#ifdef KSMG_HAVE_MM_COUNTER_SUM
+	return get_mm_counter_sum(mm, MM_ANONPAGES);
+#else
+	return get_mm_counter(mm, MM_ANONPAGES);
+#endif
+}
+
 /* Merged zero pages per process: counted in mm_struct since 6.10. */
 static inline bool ksmg_have_zero_pages(void)
 {

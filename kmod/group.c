@@ -289,7 +289,7 @@ void __ksmg_member_figures(struct ksmg_member *member, struct ksmg_figures *f)
 	f->merging_pages += merging;
 	f->rmap_items += rmap;
 	f->zero_pages += zero;
-	f->anon_pages += get_mm_counter(mm, MM_ANONPAGES);
+	f->anon_pages += ksmg_mm_anon_pages(mm);
 	f->profit += (s64)(merging + zero) * PAGE_SIZE -
 		     (s64)rmap * KSMG_RMAP_ITEM_SIZE;
 }

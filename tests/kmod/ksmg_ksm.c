@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The KSM knobs in /sys/kernel/mm/ksm. Tests that need ksmd running make
+ * sure it runs at a rate that finishes under TCG and put back what they
+ * found; the runner normally has it running already.
+ */
+#include <stdio.h>
+#include "ksmg_test.h"
+
+/* Fast enough for a few thousand pages a second under TCG. */
+#define KSMG_KSM_PAGES_TO_SCAN	1000
+#define KSMG_KSM_SLEEP_MS	10
+
+int ksmg_ksm_get(const char *knob, uint64_t *val_r)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), KSM_SYSFS "/%s", knob);
+	return ksmg_read_u64(path, val_r);
+}
+
+int ksmg_ksm_set(const char *knob, uint64_t val)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), KSM_SYSFS "/%s", knob);
+	return ksmg_write_u64(path, val);
+}
+
+int ksmg_ksm_start(struct ksmg_ksm_saved *saved)
+{
+	saved->valid = false;
+	if (ksmg_ksm_get("run", &saved->run) ||
+	    ksmg_ksm_get("pages_to_scan", &saved->pages_to_scan) ||
+	    ksmg_ksm_get("sleep_millisecs", &saved->sleep_millisecs))
+		return -1;
+	saved->valid = true;
+	if (saved->pages_to_scan < KSMG_KSM_PAGES_TO_SCAN &&
+	    ksmg_ksm_set("pages_to_scan", KSMG_KSM_PAGES_TO_SCAN))
+		return -1;
+	if (saved->sleep_millisecs > KSMG_KSM_SLEEP_MS &&
+	    ksmg_ksm_set("sleep_millisecs", KSMG_KSM_SLEEP_MS))
+		return -1;
+	if (saved->run != 1 && ksmg_ksm_set("run", 1))
+		return -1;
+	return 0;
+}
+
+/* run=0 stops ksmd and keeps what it merged (run=2 would unmerge). */
+int ksmg_ksm_pause(void)
+{
+	if (ksmg_ksm_set("run", 0))
+		return -1;
+	/* ksmd finishes the batch it is in before it looks at run again. */
+	ksmg_sleep_ms(300);
+	return 0;
+}
+
+int ksmg_ksm_resume(void)
+{
+	return ksmg_ksm_set("run", 1);
+}
+
+void ksmg_ksm_restore(struct ksmg_ksm_saved *saved)
+{
+	uint64_t val;
+
+	if (!saved->valid)
+		return;
+	if (!ksmg_ksm_get("pages_to_scan", &val) && val != saved->pages_to_scan)
+		ksmg_ksm_set("pages_to_scan", saved->pages_to_scan);
+	if (!ksmg_ksm_get("sleep_millisecs", &val) &&
+	    val != saved->sleep_millisecs)
+		ksmg_ksm_set("sleep_millisecs", saved->sleep_millisecs);
+	/* Never write 2 back: that would unmerge everything on the machine. */
+	if (!ksmg_ksm_get("run", &val) && val != saved->run && saved->run != 2)
+		ksmg_ksm_set("run", saved->run);
+	saved->valid = false;
+}
