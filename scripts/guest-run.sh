@@ -43,11 +43,7 @@ mkdir -p "$results/.guest"
 results=$(realpath "$results")
 timeout_s=${GUEST_TIMEOUT:-1200}
 [[ $timeout_s =~ ^[0-9]+$ ]] || ksmg_die "GUEST_TIMEOUT must be seconds, not '$timeout_s'"
-# The guest mounts fresh tmpfs there, hiding the host's files.
-case $KSMG_ROOT/ in
-/tmp/* | /var/tmp/* | /run/*) ksmg_die "the repo ($KSMG_ROOT) must not live under /tmp, /var/tmp or /run: the guest cannot see it there" ;;
-esac
-for p in "$results" "$script" "$PWD" "$KSMG_MODDIR"; do
+for p in "$results" "$script" "$PWD" "$KSMG_MODDIR" "$KSMG_ROOT"; do
 	[[ $p != *[\'\ ]* ]] || ksmg_die "path with a quote or space is not supported: $p"
 done
 
@@ -75,6 +71,7 @@ esac
 
 cat >"$results/.guest/params" <<EOT
 RESULTS_PATH='$results'
+REPO_PATH='$KSMG_ROOT'
 JOB='$results/.guest/job'
 NET=$net
 SERIES='$series'
