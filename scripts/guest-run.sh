@@ -60,9 +60,11 @@ if [[ -n ${GUEST_NET:-} ]]; then
 	netargs=(-netdev "user,$opts" -device virtio-net-pci,netdev=n0,romfile=)
 fi
 
-# The guest has fresh tmpfs on /tmp, /var/tmp and /run: a script kept there
-# on the host travels in the results share instead.
+# The guest has fresh tmpfs on /tmp, /var/tmp and /run (only the repo is
+# put back): a script kept there outside the repo travels in the results
+# share instead.
 case $script in
+"$KSMG_ROOT"/*) ;;
 /tmp/* | /var/tmp/* | /run/*)
 	cp "$script" "$results/.guest/script"
 	script=$results/.guest/script
