@@ -29,11 +29,17 @@ int ksmg_ksm_set(const char *knob, uint64_t val)
 
 int ksmg_ksm_start(struct ksmg_ksm_saved *saved)
 {
+	uint64_t val;
+
 	saved->valid = false;
 	if (ksmg_ksm_get("run", &saved->run) ||
 	    ksmg_ksm_get("pages_to_scan", &saved->pages_to_scan) ||
 	    ksmg_ksm_get("sleep_millisecs", &saved->sleep_millisecs))
 		return -1;
+	if (ksmg_ksm_get("use_zero_pages", &val))
+		saved->use_zero_pages = -1;
+	else
+		saved->use_zero_pages = (int64_t)val;
 	saved->valid = true;
 	if (saved->pages_to_scan < KSMG_KSM_PAGES_TO_SCAN &&
 	    ksmg_ksm_set("pages_to_scan", KSMG_KSM_PAGES_TO_SCAN))
@@ -72,6 +78,9 @@ void ksmg_ksm_restore(struct ksmg_ksm_saved *saved)
 	if (!ksmg_ksm_get("sleep_millisecs", &val) &&
 	    val != saved->sleep_millisecs)
 		ksmg_ksm_set("sleep_millisecs", saved->sleep_millisecs);
+	if (saved->use_zero_pages >= 0 && !ksmg_ksm_get("use_zero_pages", &val) &&
+	    (int64_t)val != saved->use_zero_pages)
+		ksmg_ksm_set("use_zero_pages", (uint64_t)saved->use_zero_pages);
 	/* Never write 2 back: that would unmerge everything on the machine. */
 	if (!ksmg_ksm_get("run", &val) && val != saved->run && saved->run != 2)
 		ksmg_ksm_set("run", saved->run);

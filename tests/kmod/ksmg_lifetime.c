@@ -30,24 +30,31 @@ FIXTURE_TEARDOWN(lifetime)
 	ksmg_base_teardown(_metadata, &self->b);
 }
 
-/* An exit or exec must be noticed within a sweep; allow a few under TCG. */
+/*
+ * An exit or exec must be noticed within a sweep; the deadline allows for
+ * a stalled TCG guest and only catches "never" (the time seen is logged).
+ */
 static unsigned int ksmg_drop_deadline_ms(void)
 {
-	return 4 * ksmg_default_sweep_ms() + 3000;
+	return 4 * ksmg_default_sweep_ms() + 9000;
 }
 
 TEST_F(lifetime, exited_member_dropped_within_sweep)
 {
-	uint64_t global0, global, exited;
+	uint64_t global0, global, exited, start;
 	struct ksmg_stats st;
 	pid_t pid = self->w->pid;
 
 	ASSERT_EQ(0, ksmg_add(self->b.fd, pid));
 	ASSERT_EQ(0, ksmg_global_u64("members", &global0));
 	ksmg_worker_kill(self->w);
+	start = ksmg_now_ms();
 	EXPECT_TRUE(KSMG_POLL(ksmg_members_exited(self->b.id) == 1,
 			      ksmg_drop_deadline_ms(), 20))
 		TH_LOG("exit not noticed within %u ms", ksmg_drop_deadline_ms());
+	TH_LOG("exit noticed after %llu ms (sweep_ms %u)",
+	       (unsigned long long)(ksmg_now_ms() - start),
+	       ksmg_default_sweep_ms());
 	ASSERT_EQ(0, ksmg_group_u64(self->b.id, "members_exited", &exited));
 	EXPECT_EQ(1, exited);
 	EXPECT_EQ(0, ksmg_members_of(self->b.id));

@@ -246,6 +246,48 @@ TEST_F_TIMEOUT(sysfs, figures_agree_with_proc, 150)
 	EXPECT_EQ(profit, st.profit);
 }
 
+/* Pages of zeros merged with the zero page (use_zero_pages=1), 6.10+. */
+TEST_F_TIMEOUT(sysfs, zero_pages_agree_with_proc, 150)
+{
+	enum { N = 3, PAGES = 256 };
+	struct ksmg_proc_sums sums;
+	uint64_t zero = 0;
+	int64_t profit;
+	pid_t pids[N];
+	uintptr_t addr;
+	unsigned int i;
+	bool merged;
+
+	if (!(self->b.info.features & KSMG_FEATURE_ZERO_PAGES))
+		SKIP(return, "the kernel counts no ksm_zero_pages per process");
+	ASSERT_EQ(0, ksmg_ksm_start(&self->b.ksm));
+	ASSERT_EQ(0, ksmg_ksm_set("use_zero_pages", 1));
+	for (i = 0; i < N; i++) {
+		struct ksmg_worker *w = ksmg_spawn_pages(_metadata, &self->b,
+							 0, 0);
+
+		ASSERT_EQ(0, ksmg_worker_map(w, KSMG_MAP_ANON, PAGES, 0, &addr));
+		ASSERT_EQ(0, ksmg_worker_zero(w, addr, PAGES));
+		pids[i] = w->pid;
+		ASSERT_EQ(0, ksmg_add(self->b.fd, pids[i]));
+	}
+	merged = KSMG_POLL(!ksmg_group_u64(self->b.id, "zero_pages", &zero) &&
+			   zero >= N * PAGES / 2, 120000, 500);
+	EXPECT_TRUE(merged) TH_LOG("zero_pages only %llu of %u",
+				   (unsigned long long)zero, N * PAGES);
+
+	ASSERT_EQ(0, ksmg_ksm_pause());
+	ASSERT_EQ(0, ksmg_group_u64(self->b.id, "zero_pages", &zero));
+	ASSERT_EQ(0, ksmg_group_s64(self->b.id, "profit", &profit));
+	ASSERT_EQ(0, ksmg_sum_proc(pids, N, &sums));
+	ksmg_ksm_resume();
+	ASSERT_TRUE(sums.have_zero);
+	EXPECT_EQ(sums.zero, zero);
+	EXPECT_EQ(sums.profit_formula, profit);
+	if (sums.have_profit)
+		EXPECT_EQ(sums.profit, profit);
+}
+
 TEST_F(sysfs, counters_match_get_stats)
 {
 	struct ksmg_worker *w = ksmg_spawn_pages(_metadata, &self->b, 4, 1);

@@ -55,6 +55,7 @@ bool ksmg_kernel_at_least(unsigned int major, unsigned int minor);
 struct ksmg_ksm_saved {
 	bool valid;
 	uint64_t run, pages_to_scan, sleep_millisecs;
+	int64_t use_zero_pages;		/* -1: the kernel has no such knob */
 };
 int ksmg_ksm_get(const char *knob, uint64_t *val_r);
 int ksmg_ksm_set(const char *knob, uint64_t val);
@@ -119,6 +120,7 @@ int ksmg_worker_map(struct ksmg_worker *w, enum ksmg_map_kind kind,
 		    size_t pages, uint32_t seed, uintptr_t *addr_r);
 int ksmg_worker_fill(struct ksmg_worker *w, uintptr_t addr, size_t pages,
 		     uint32_t seed);
+int ksmg_worker_zero(struct ksmg_worker *w, uintptr_t addr, size_t pages);
 int ksmg_worker_madvise(struct ksmg_worker *w, uintptr_t addr, size_t pages,
 			int advice);
 int ksmg_worker_brk(struct ksmg_worker *w, size_t pages, uintptr_t *addr_r);

@@ -27,6 +27,7 @@ enum ksmg_worker_op {
 	KSMG_W_PING,
 	KSMG_W_MAP,		/* a = kind, b = pages, c = seed */
 	KSMG_W_FILL,		/* a = addr, b = pages, c = seed */
+	KSMG_W_ZERO,		/* a = addr, b = pages: write zeros */
 	KSMG_W_MADVISE,		/* a = addr, b = pages, c = advice */
 	KSMG_W_BRK,		/* b = pages */
 	KSMG_W_DUMPABLE,	/* a = 0 or 1 */
@@ -116,6 +117,9 @@ static int ksmg_w_handle(const struct ksmg_wreq *req, uint64_t *val_r)
 	case KSMG_W_FILL:
 		ksmg_fill_pattern((void *)(uintptr_t)req->a, req->b,
 				  (uint32_t)req->c);
+		return 0;
+	case KSMG_W_ZERO:
+		memset((void *)(uintptr_t)req->a, 0, len);
 		return 0;
 	case KSMG_W_MADVISE:
 		if (madvise((void *)(uintptr_t)req->a, len, (int)req->c))
@@ -297,6 +301,14 @@ int ksmg_worker_fill(struct ksmg_worker *w, uintptr_t addr, size_t pages,
 {
 	struct ksmg_wreq req = { .op = KSMG_W_FILL, .a = addr, .b = pages,
 				 .c = seed };
+
+	return ksmg_worker_call(w, &req, NULL);
+}
+
+/* Write zeros: real pages of zeros, not the shared zero page. */
+int ksmg_worker_zero(struct ksmg_worker *w, uintptr_t addr, size_t pages)
+{
+	struct ksmg_wreq req = { .op = KSMG_W_ZERO, .a = addr, .b = pages };
 
 	return ksmg_worker_call(w, &req, NULL);
 }
