@@ -1,0 +1,262 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The io_uring backend. One ring per struct dbox_io; the request pointer is
+ * the SQE's user_data. Requests that do not fit (no free SQE, or as many in
+ * flight as the completion queue holds) stay on io->queued and are started
+ * as completions free room, so submitting never fails for lack of space.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <liburing.h>
+
+#include "dbox-io-private.h"
+
+/* io_uring's read/write length is 32-bit; split larger transfers. */
+#define URING_MAX_CHUNK (1U << 30)
+
+struct uring_state {
+	struct io_uring ring;
+	unsigned int cq_entries;
+};
+
+/* Why setup failed; read once by dbox_io_create() right after the failure. */
+static char uring_error[128];
+
+static int uring_setup(struct uring_state *st, unsigned int depth)
+{
+	struct io_uring_params params;
+	int ret;
+
+	/* COOP_TASKRUN (5.19) avoids interrupting the task for completions;
+	   older kernels refuse the flag with EINVAL, so retry without. */
+	memset(&params, 0, sizeof(params));
+	params.flags = IORING_SETUP_COOP_TASKRUN;
+	ret = io_uring_queue_init_params(depth, &st->ring, &params);
+	if (ret == -EINVAL) {
+		memset(&params, 0, sizeof(params));
+		ret = io_uring_queue_init_params(depth, &st->ring, &params);
+	}
+	if (ret == 0)
+		st->cq_entries = params.cq_entries;
+	return ret;
+}
+
+static int uring_probe_ops(struct uring_state *st)
+{
+	static const int needed[] = {
+		IORING_OP_READ, IORING_OP_WRITE, IORING_OP_FSYNC
+	};
+	struct io_uring_probe *probe;
+	unsigned int i;
+	int ret = 0;
+
+	probe = io_uring_get_probe_ring(&st->ring);
+	if (probe == NULL)
+		return -EOPNOTSUPP;
+	for (i = 0; i < sizeof(needed) / sizeof(needed[0]); i++) {
+		if (!io_uring_opcode_supported(probe, needed[i]))
+			ret = -EOPNOTSUPP;
+	}
+	io_uring_free_probe(probe);
+	return ret;
+}
+
+static int uring_init(struct dbox_io *io, unsigned int depth,
+		      const char **error_r)
+{
+	struct uring_state *st;
+	int ret;
+
+	st = calloc(1, sizeof(*st));
+	if (st == NULL) {
+		*error_r = "out of memory";
+		return -ENOMEM;
+	}
+	ret = uring_setup(st, depth);
+	if (ret < 0) {
+		snprintf(uring_error, sizeof(uring_error),
+			 "io_uring_queue_init: %s", strerror(-ret));
+		goto err_free;
+	}
+	ret = uring_probe_ops(st);
+	if (ret < 0) {
+		snprintf(uring_error, sizeof(uring_error),
+			 "io_uring lacks read/write/fsync opcodes");
+		goto err_exit_ring;
+	}
+	io->backend = st;
+	return 0;
+
+err_exit_ring:
+	io_uring_queue_exit(&st->ring);
+err_free:
+	*error_r = uring_error;
+	free(st);
+	return ret;
+}
+
+static void uring_deinit(struct dbox_io *io)
+{
+	struct uring_state *st = io->backend;
+	struct io_uring_cqe *cqe;
+
+	/* Requests in flight point into callers' buffers: wait for them
+	   before the ring goes away, without calling their callbacks. */
+	while (io->in_flight > 0) {
+		if (io_uring_wait_cqe(&st->ring, &cqe) < 0)
+			break;
+		free(io_uring_cqe_get_data(cqe));
+		io_uring_cqe_seen(&st->ring, cqe);
+		io->in_flight--;
+	}
+	io_uring_queue_exit(&st->ring);
+	free(st);
+	io->backend = NULL;
+}
+
+static void prep_sqe(struct io_uring_sqe *sqe, struct dbox_io_req *req)
+{
+	size_t chunk = req->len - req->done;
+
+	if (chunk > URING_MAX_CHUNK)
+		chunk = URING_MAX_CHUNK;
+	switch (req->op) {
+	case DBOX_IO_OP_READ:
+		io_uring_prep_read(sqe, req->fd, req->buf + req->done,
+				   (unsigned int)chunk, req->offset + req->done);
+		break;
+	case DBOX_IO_OP_WRITE:
+		io_uring_prep_write(sqe, req->fd, req->buf + req->done,
+				    (unsigned int)chunk,
+				    req->offset + req->done);
+		break;
+	case DBOX_IO_OP_FSYNC:
+		io_uring_prep_fsync(sqe, req->fd, 0);
+		break;
+	case DBOX_IO_OP_FDATASYNC:
+		io_uring_prep_fsync(sqe, req->fd, IORING_FSYNC_DATASYNC);
+		break;
+	}
+	io_uring_sqe_set_data(sqe, req);
+}
+
+/* Move queued requests into free SQEs; returns how many were prepared. */
+static unsigned int uring_fill(struct dbox_io *io, struct uring_state *st)
+{
+	struct io_uring_sqe *sqe;
+	unsigned int count = 0;
+
+	while (io->queued.count > 0 && io->in_flight < st->cq_entries) {
+		sqe = io_uring_get_sqe(&st->ring);
+		if (sqe == NULL)
+			break;
+		prep_sqe(sqe, dbox_io_req_list_pop(&io->queued));
+		io->in_flight++;
+		count++;
+	}
+	return count;
+}
+
+/* A completion: finish the request or queue the rest of a short transfer. */
+static void uring_handle(struct dbox_io *io, struct dbox_io_req *req, int res)
+{
+	if (res == -EINTR || res == -EAGAIN) {
+		dbox_io_req_list_append(&io->queued, req);
+		return;
+	}
+	if (req->op == DBOX_IO_OP_FSYNC || req->op == DBOX_IO_OP_FDATASYNC ||
+	    res < 0) {
+		dbox_io_req_complete(io, req, res);
+		return;
+	}
+	if (res == 0) {
+		/* end of file on read; no progress on write */
+		dbox_io_req_complete(io, req, req->op == DBOX_IO_OP_READ ?
+				     (int64_t)req->done : -EIO);
+		return;
+	}
+	req->done += (size_t)res;
+	if (req->done < req->len)
+		dbox_io_req_list_append(&io->queued, req);
+	else
+		dbox_io_req_complete(io, req, (int64_t)req->done);
+}
+
+static unsigned int uring_reap(struct dbox_io *io, struct uring_state *st)
+{
+	struct io_uring_cqe *cqe;
+	unsigned int head, count = 0;
+
+	io_uring_for_each_cqe(&st->ring, head, cqe) {
+		io->in_flight--;
+		uring_handle(io, io_uring_cqe_get_data(cqe), cqe->res);
+		count++;
+	}
+	io_uring_cq_advance(&st->ring, count);
+	return count;
+}
+
+static int uring_submit_wait(struct uring_state *st, int timeout_msecs)
+{
+	struct io_uring_cqe *cqe;
+	struct __kernel_timespec ts;
+	int ret;
+
+	if (timeout_msecs == 0)
+		ret = io_uring_submit(&st->ring);
+	else if (timeout_msecs < 0)
+		ret = io_uring_submit_and_wait(&st->ring, 1);
+	else {
+		ts.tv_sec = timeout_msecs / 1000;
+		ts.tv_nsec = (long long)(timeout_msecs % 1000) * 1000000;
+		ret = io_uring_submit_and_wait_timeout(&st->ring, &cqe, 1,
+						       &ts, NULL);
+	}
+	if (ret == -ETIME || ret == -EINTR || ret == -EBUSY)
+		return 0;
+	return ret < 0 ? ret : 0;
+}
+
+static int uring_process(struct dbox_io *io, int timeout_msecs)
+{
+	struct uring_state *st = io->backend;
+	int ret;
+
+	uring_fill(io, st);
+	ret = uring_submit_wait(st, io->in_flight > 0 ? timeout_msecs : 0);
+	if (ret < 0)
+		return ret;
+	/* keep reaping while short transfers are resubmitted and nothing
+	   completed for good yet, so a wait (-1) returns with a result */
+	while (uring_reap(io, st) > 0 && io->done.count == 0 &&
+	       io->queued.count > 0) {
+		uring_fill(io, st);
+		ret = uring_submit_wait(st, timeout_msecs);
+		if (ret < 0)
+			return ret;
+	}
+	/* start whatever the completions made room for */
+	if (uring_fill(io, st) > 0) {
+		ret = io_uring_submit(&st->ring);
+		if (ret < 0 && ret != -EBUSY && ret != -EINTR)
+			return ret;
+	}
+	return 0;
+}
+
+static int uring_get_fd(const struct dbox_io *io)
+{
+	const struct uring_state *st = io->backend;
+
+	return st->ring.ring_fd;
+}
+
+const struct dbox_io_backend_ops dbox_io_uring_ops = {
+	.backend = DBOX_IO_BACKEND_URING,
+	.init = uring_init,
+	.deinit = uring_deinit,
+	.process = uring_process,
+	.get_fd = uring_get_fd,
+};
