@@ -5,6 +5,7 @@
 #   make sparse      sparse (kbuild C=2) on kmod/ for each kernel
 #   make checkpatch  checkpatch.pl --strict on kmod/
 #   make check       deps, every tests/suites/*.sh, then the summary
+#   make bench       benchmarks (never part of check): bench/*/run.sh
 #   make clean       remove build outputs but keep the fetched kernels
 #   make distclean   remove build/ entirely
 SHELL := /bin/bash
@@ -14,7 +15,7 @@ SERIES := 6.1 6.12
 SUITES_DISABLED :=
 SUITES := $(filter-out $(SUITES_DISABLED:%=tests/suites/%.sh),$(sort $(wildcard tests/suites/*.sh)))
 
-.PHONY: all deps kernels module sparse checkpatch check clean distclean
+.PHONY: all deps kernels module sparse checkpatch check bench clean distclean
 all: module
 
 deps:
@@ -34,6 +35,10 @@ checkpatch:
 
 check: deps
 	scripts/run-suites.sh $(SUITES)
+
+bench: deps
+	bash bench/dbox/run.sh
+	bash bench/kmod/run.sh
 
 clean:
 	rm -rf build/kmod build/kselftests build/results build/guest build/uapi
