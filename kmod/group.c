@@ -318,22 +318,40 @@ static bool ksmg_moved(unsigned long now, unsigned long before)
 }
 
 /*
- * A group converges when a sweep marked nothing new and the members' KSM
- * figures have stayed flat for converge_ms; a converged group settles again
- * when members join, new mappings get marked, or its anonymous memory grows
- * by a sixteenth. The state is a signal for a user-space governor of ksmd,
- * not a promise that ksmd has finished.
+ * Has ksmd been over most of the group? Until then flat figures only mean
+ * ksmd is busy elsewhere (or stopped). Every page ksmd scanned has an rmap
+ * item, or became a zero page; a quarter of the resident anonymous pages
+ * leaves room for memory the members keep out of merging.
+ */
+static bool ksmg_scanned(const struct ksmg_figures *f)
+{
+	return f->rmap_items && (f->rmap_items + f->zero_pages) * 4 >=
+				f->anon_pages;
+}
+
+/*
+ * A group converges when ksmd has been over it, a sweep marked nothing new
+ * and the members' KSM figures have stayed flat for converge_ms. A
+ * converged group settles again when members join, new mappings get
+ * marked, its anonymous memory grows by a sixteenth, or ksmd is visibly
+ * still at work on it (more pages tracked or merging than when it
+ * converged). The state is a signal for a user-space governor of ksmd,
+ * which should confirm it with ksmd's own full_scans count.
  */
 static void __ksmg_group_update_state(struct ksmg_group *group,
 				      unsigned int marked)
 {
 	struct ksmg_figures f;
 	unsigned long converge;
+	bool grew;
 
 	__ksmg_group_figures(group, &f);
+	grew = f.merging_pages > group->last_merging +
+				 ksmg_slack(group->last_merging) ||
+	       f.rmap_items > group->last_rmap + ksmg_slack(group->last_rmap);
 	if (marked || (group->state == KSMG_STATE_CONVERGED &&
-		       f.anon_pages > group->converged_anon +
-				      max(256UL, group->converged_anon / 16)))
+		       (grew || f.anon_pages > group->converged_anon +
+				max(256UL, group->converged_anon / 16))))
 		__ksmg_group_unsettle(group);
 
 	if (ksmg_moved(f.merging_pages, group->last_merging) ||
@@ -345,6 +363,7 @@ static void __ksmg_group_update_state(struct ksmg_group *group,
 	}
 	converge = msecs_to_jiffies(READ_ONCE(ksmg_converge_ms));
 	if (group->state == KSMG_STATE_SETTLING && f.members &&
+	    ksmg_scanned(&f) &&
 	    time_after_eq(jiffies, group->flat_since + converge)) {
 		group->state = KSMG_STATE_CONVERGED;
 		group->converged_anon = f.anon_pages;
