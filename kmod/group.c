@@ -167,7 +167,7 @@ static int __ksmg_group_insert(struct ksmg_group *group,
 	other = __ksmg_member_find_mm(member->mm);
 	if (other)
 		return other->group == group ? -EEXIST : -EBUSY;
-	if (group->nr_members >= KSMG_MAX_MEMBERS)
+	if (group->nr_members >= READ_ONCE(ksmg_max_members))
 		return -ENOSPC;
 
 	err = mmap_write_lock_killable(member->mm);

@@ -99,6 +99,7 @@ extern struct xarray ksmg_groups;
 extern unsigned int ksmg_nr_members;
 extern unsigned int ksmg_sweep_ms;
 extern unsigned int ksmg_converge_ms;
+extern unsigned int ksmg_max_members;
 
 #define KSMG_SWEEP_MS_MIN	20
 #define KSMG_SWEEP_MS_MAX	60000

@@ -17,30 +17,37 @@
 
 unsigned int ksmg_sweep_ms = 250;
 unsigned int ksmg_converge_ms = 3000;
+unsigned int ksmg_max_members = KSMG_MAX_MEMBERS;
 
-static int ksmg_param_set_ms(const char *val, const struct kernel_param *kp,
-			     unsigned int min, unsigned int max)
+static int ksmg_param_set_range(const char *val,
+				const struct kernel_param *kp,
+				unsigned int min, unsigned int max)
 {
-	unsigned int ms;
+	unsigned int n;
 	int err;
 
-	err = kstrtouint(val, 0, &ms);
+	err = kstrtouint(val, 0, &n);
 	if (err)
 		return err;
-	if (ms < min || ms > max)
+	if (n < min || n > max)
 		return -EINVAL;
-	WRITE_ONCE(*(unsigned int *)kp->arg, ms);
+	WRITE_ONCE(*(unsigned int *)kp->arg, n);
 	return 0;
 }
 
 static int ksmg_sweep_ms_set(const char *val, const struct kernel_param *kp)
 {
-	return ksmg_param_set_ms(val, kp, KSMG_SWEEP_MS_MIN, KSMG_SWEEP_MS_MAX);
+	return ksmg_param_set_range(val, kp, KSMG_SWEEP_MS_MIN, KSMG_SWEEP_MS_MAX);
 }
 
 static int ksmg_converge_ms_set(const char *val, const struct kernel_param *kp)
 {
-	return ksmg_param_set_ms(val, kp, 100, 600000);
+	return ksmg_param_set_range(val, kp, 100, 600000);
+}
+
+static int ksmg_max_members_set(const char *val, const struct kernel_param *kp)
+{
+	return ksmg_param_set_range(val, kp, 1, KSMG_MAX_MEMBERS);
 }
 
 static const struct kernel_param_ops ksmg_sweep_ms_ops = {
@@ -53,10 +60,18 @@ static const struct kernel_param_ops ksmg_converge_ms_ops = {
 	.get = param_get_uint,
 };
 
+static const struct kernel_param_ops ksmg_max_members_ops = {
+	.set = ksmg_max_members_set,
+	.get = param_get_uint,
+};
+
 module_param_cb(sweep_ms, &ksmg_sweep_ms_ops, &ksmg_sweep_ms, 0644);
 MODULE_PARM_DESC(sweep_ms,
 		 "How often members are swept for new mappings and exits, in ms (20-60000, default 250)");
 module_param_cb(converge_ms, &ksmg_converge_ms_ops, &ksmg_converge_ms, 0644);
+module_param_cb(max_members, &ksmg_max_members_ops, &ksmg_max_members, 0644);
+MODULE_PARM_DESC(max_members,
+		 "Most processes one group may hold; adding more fails with ENOSPC (1-65536, default 65536)");
 MODULE_PARM_DESC(converge_ms,
 		 "How long a group's KSM figures must stay flat before it counts as converged, in ms (100-600000, default 3000)");
 

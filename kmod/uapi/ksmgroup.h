@@ -29,7 +29,8 @@
  *               member of this group.
  *   EEXIST      the process is already a member of this group.
  *   EBUSY       the process is a member of another group.
- *   ENOSPC      the group holds KSMG_MAX_MEMBERS members already.
+ *   ENOSPC      the group is full: it holds the module parameter max_members
+ *               members (at most KSMG_MAX_MEMBERS).
  *   ENOMEM      out of memory.
  *   EINTR       a fatal signal arrived while waiting for the target's
  *               mmap lock; nothing was changed.

@@ -156,6 +156,25 @@ TEST_F(lifetime, add_twice_is_eexist)
 	EXPECT_EQ(1, ksmg_members_of(self->b.id));
 }
 
+TEST_F(lifetime, full_group_is_enospc)
+{
+	static const char param[] = "/sys/module/ksmgroup/parameters/max_members";
+	struct ksmg_worker *w2 = ksmg_spawn_pages(_metadata, &self->b, 4, 2);
+	uint64_t max0;
+
+	ASSERT_EQ(0, ksmg_read_u64(param, &max0));
+	ASSERT_EQ(0, ksmg_write_u64(param, 1));
+	EXPECT_EQ(0, ksmg_add(self->b.fd, self->w->pid));
+	EXPECT_EQ(-1, ksmg_add(self->b.fd, w2->pid));
+	EXPECT_EQ(ENOSPC, errno);
+	EXPECT_EQ(1, ksmg_members_of(self->b.id));
+	/* The parameter rejects what no group could use. */
+	EXPECT_NE(0, ksmg_write_u64(param, 0));
+	EXPECT_NE(0, ksmg_write_u64(param, 65537));
+	ASSERT_EQ(0, ksmg_write_u64(param, max0));
+	EXPECT_EQ(0, ksmg_add(self->b.fd, w2->pid));
+}
+
 TEST_F(lifetime, member_of_another_group_is_ebusy)
 {
 	uint32_t id2;
