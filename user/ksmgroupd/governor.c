@@ -38,6 +38,7 @@ struct ksmgd_governor {
 	bool busy;
 	/* Since the busy period began: its length and ksmd's CPU in it. */
 	double busy_s, busy_cpu_s;
+	unsigned long busy_full_scans;	/* ksmd's full_scans when it began */
 	double rate;			/* pages per second being applied */
 	unsigned long pages, sleep_ms;	/* as last written, 0: never */
 	bool write_failed;		/* warn once, not every interval */
@@ -182,12 +183,32 @@ static void log_rate(const struct ksmgd_governor *gov, const char *why,
 		   budget(gov) * 100);
 }
 
+/*
+ * The module calls a group converged when its figures stopped moving after
+ * ksmd had been over it: a heuristic. ksmd itself confirms it once it has
+ * finished two whole passes since the busy period began (a page merges in
+ * the pass after the one that first saw it unchanged). Without a readable
+ * full_scans, take the module's word.
+ */
+#define CONFIRM_FULL_SCANS	2
+
+static bool ksmd_confirms(const struct ksmgd_governor *gov)
+{
+	unsigned long scans;
+
+	if (ksmgd_knob_read("full_scans", &scans) < 0)
+		return true;
+	return scans >= gov->busy_full_scans + CONFIRM_FULL_SCANS;
+}
+
 /* Start a busy period: one growth step above idle, no debt yet. */
 static void go_busy(struct ksmgd_governor *gov)
 {
 	gov->busy = true;
 	gov->busy_s = 0;
 	gov->busy_cpu_s = 0;
+	if (ksmgd_knob_read("full_scans", &gov->busy_full_scans) < 0)
+		gov->busy_full_scans = 0;
 	apply_rate(gov, idle_rate(gov) * GROWTH_MAX);
 }
 
@@ -198,6 +219,8 @@ void ksmgd_governor_tick(struct ksmgd_governor *gov, bool settling)
 
 	if (gov == NULL || !gov->active)
 		return;
+	if (!settling && gov->busy && !ksmd_confirms(gov))
+		settling = true;	/* converged, but not by ksmd's count yet */
 	measured = window_share(gov, &share, &resolution, &dt);
 	if (measured > 0 && settling == gov->busy)
 		return;		/* too soon: let the window grow */
@@ -227,6 +250,8 @@ void ksmgd_governor_kick(struct ksmgd_governor *gov, bool settling)
 {
 	if (gov == NULL || !gov->active || settling == gov->busy)
 		return;
+	if (!settling && !ksmd_confirms(gov))
+		return;		/* the ticks drop the rate once ksmd agrees */
 	/*
 	 * Act now rather than at the next interval, without a measurement
 	 * (the window may be a few ms old): a settling group starts one
