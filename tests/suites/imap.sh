@@ -1,0 +1,116 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# dboxd, the IMAP server (user/dboxd): its C unit tests (test-*.c next to
+# the code), the end-to-end tests of tests/imap/ (real dboxd as root on
+# high loopback ports, real clients: Python imaplib, curl, openssl, mbsync,
+# swaks, Dovecot 2.3 for comparison), and one QEMU guest (6.12) with the
+# ksmgroup module loaded, where the workers must join dboxd's merge group
+# and their pages merge (tests/imap/guest-ksm.sh).
+# All TAP streams are merged, renumbered and prefixed with their source into
+# build/results/imap.tap. Exits non-zero only when it could not run (the
+# build failed). IMAP_TESTS="test_auth test_protocol" runs only those
+# end-to-end modules; IMAP_GUEST=0 skips the guest.
+
+set -u
+cd "$(dirname "${BASH_SOURCE[0]}")/../.." || exit 1
+TOP=$PWD
+RESULTS=$TOP/build/results
+BUILD=$TOP/build/user/dboxd
+TAP=$RESULTS/imap.tap
+LOG=$RESULTS/imap.log
+PYTHON=/usr/bin/python3
+
+mkdir -p "$RESULTS"
+: > "$LOG"
+if ! make -C user/dboxd -j2 all >>"$LOG" 2>&1; then
+	echo "imap: build failed, see $LOG" >&2
+	exit 1
+fi
+
+count=0
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+
+# merge NAME STATUS: renumber the TAP in $out under NAME; a missing plan
+# or a non-zero exit (a death by signal, a guest that hung or oopsed)
+# becomes a failure of its own
+merge() {
+	local name=$1 status=$2 line planned=no
+
+	while IFS= read -r line; do
+		case $line in
+		"ok "*|"not ok "*)
+			count=$((count + 1))
+			local verdict=${line%% [0-9]*}
+			local rest=${line#"$verdict "}
+			rest=${rest#* }		# drop the old number
+			rest=${rest#- }
+			echo "$verdict $count - $name: $rest" >> "$TAP"
+			;;
+		1..*)
+			planned=yes
+			;;
+		"#"*)
+			echo "$line" >> "$TAP"
+			;;
+		esac
+	done < "$out"
+	if [[ $planned != yes || $status -ne 0 ]]; then
+		count=$((count + 1))
+		echo "not ok $count - $name: did not finish (exit $status)" >> "$TAP"
+	fi
+}
+
+run() {		# run NAME COMMAND...
+	local name=$1 status
+	shift
+	echo "# $name" >> "$LOG"
+	"$@" > "$out" 2>> "$LOG"
+	status=$?
+	merge "$name" "$status"
+}
+
+: > "$TAP"
+for t in "$BUILD"/tests/test-*; do
+	[[ -x $t ]] || continue
+	run "unit/$(basename "$t")" "$t"
+done
+# The end-to-end tests need root (dboxd starts as root and drops to
+# per-role uids); the top-level make check runs as root.
+if [[ $(id -u) -ne 0 ]]; then
+	count=$((count + 1))
+	echo "ok $count - e2e # SKIP not root" >> "$TAP"
+else
+	# shellcheck disable=SC2086
+	run e2e env DBOXD="$BUILD/dboxd" "$PYTHON" tests/imap/run.py \
+		${IMAP_TESTS:-}
+fi
+# The merge group needs the module, which only loads in a guest.
+guest_series=6.12
+if [[ ${IMAP_GUEST:-1} == 0 ]]; then
+	count=$((count + 1))
+	echo "ok $count - guest # SKIP IMAP_GUEST=0" >> "$TAP"
+elif ! command -v qemu-system-x86_64 >/dev/null || [[ $(id -u) -ne 0 ]]; then
+	count=$((count + 1))
+	echo "ok $count - guest # SKIP needs root and qemu-system-x86_64" >> "$TAP"
+elif ! scripts/kernels.sh "$guest_series" >>"$LOG" 2>&1 ||
+     ! ko=$(scripts/module-build.sh "$guest_series" 2>>"$LOG"); then
+	count=$((count + 1))
+	echo "not ok $count - guest: cannot prepare kernel $guest_series and ksmgroup.ko (see $LOG)" >> "$TAP"
+else
+	gres=$RESULTS/guest-$guest_series-imap
+	rm -f "$gres/imap-ksm.tap"
+	GUEST_TIMEOUT=${IMAP_GUEST_TIMEOUT:-600} GUEST_RESULTS=$gres \
+		scripts/guest-run.sh "$guest_series" tests/imap/guest-ksm.sh \
+		"$ko" >>"$LOG" 2>&1
+	status=$?
+	scripts/tap-number.sh < "${gres}/imap-ksm.tap" > "$out" 2>/dev/null ||
+		: > "$out"
+	merge "guest-$guest_series" "$status"
+fi
+echo "1..$count" >> "$TAP"
+
+failed=$(grep -c '^not ok' "$TAP")
+echo "imap: $count tests, $failed failed (TAP in $TAP)"
+exit 0

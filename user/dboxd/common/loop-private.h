@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Between loop.c and its backends. */
+#ifndef DBOXD_LOOP_PRIVATE_H
+#define DBOXD_LOOP_PRIVATE_H
+
+#include "loop.h"
+
+struct dboxd_io {
+	struct dboxd_loop *loop;
+	int fd;
+	unsigned int events;
+	dboxd_io_cb_t *cb;
+	void *context;
+	/* backend state: the armed poll request (uring) */
+	void *backend_req;
+	/* removed during a round: freed when the round ends */
+	bool removed;
+	struct dboxd_io *next_removed;
+};
+
+struct dboxd_timer {
+	struct dboxd_loop *loop;
+	uint64_t due;
+	dboxd_timer_cb_t *cb;
+	void *context;
+	unsigned int heap_idx;	/* UINT32_MAX when not armed */
+};
+
+struct loop_backend_ops {
+	enum dboxd_loop_backend backend;
+	int (*init)(struct dboxd_loop *loop, const char **error_r);
+	void (*deinit)(struct dboxd_loop *loop);
+	int (*io_add)(struct dboxd_io *io);
+	void (*io_update)(struct dboxd_io *io, unsigned int old_events);
+	void (*io_remove)(struct dboxd_io *io);
+	/* Wait up to timeout_msecs and dispatch through loop_io_ready(). */
+	int (*wait)(struct dboxd_loop *loop, int timeout_msecs);
+};
+
+struct dboxd_loop {
+	const struct loop_backend_ops *ops;
+	void *backend;
+	const char *fallback_reason;
+	bool stop;
+	struct dboxd_timer **heap;
+	unsigned int heap_count, heap_size;
+	struct dboxd_io *removed;
+};
+
+extern const struct loop_backend_ops loop_epoll_ops;
+extern const struct loop_backend_ops loop_uring_ops;
+
+/* Called by backends for each ready descriptor. */
+void loop_io_ready(struct dboxd_io *io, unsigned int events);
+
+#endif

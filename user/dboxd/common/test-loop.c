@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Unit tests of the event loop, once per backend: readiness, changing and
+   removing watches from callbacks, timers in order. */
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "loop.h"
+#include "test-tap.h"
+
+struct ctx {
+	struct dboxd_loop *loop;
+	struct dboxd_io *io;
+	int fd;
+	int reads, writes;
+	int order[4], norder;
+	struct dboxd_timer *t[3];
+};
+
+static void read_cb(void *context, unsigned int events)
+{
+	struct ctx *ctx = context;
+	char buf[64];
+
+	if (events & DBOXD_IO_READ) {
+		while (read(ctx->fd, buf, sizeof(buf)) > 0)
+			;
+		ctx->reads++;
+	}
+	if (events & DBOXD_IO_WRITE)
+		ctx->writes++;
+	/* removing our own watch from inside the callback is allowed */
+	if (ctx->reads == 2)
+		dboxd_io_remove(&ctx->io);
+	dboxd_loop_stop(ctx->loop);
+}
+
+static struct ctx *order_ctx;
+
+static void order_cb(void *context)
+{
+	int v = (int)(intptr_t)context;
+
+	order_ctx->order[order_ctx->norder++] = v;
+	if (order_ctx->norder == 3)
+		dboxd_loop_stop(order_ctx->loop);
+}
+
+static void test_backend(enum dboxd_loop_backend backend)
+{
+	const char *name = dboxd_loop_backend_name(backend), *error;
+	struct ctx ctx;
+	int sv[2];
+	uint64_t start;
+
+	memset(&ctx, 0, sizeof(ctx));
+	if (dboxd_loop_create(backend, &ctx.loop, &error) < 0) {
+		tap_skip(name, error);
+		return;
+	}
+	tap_ok(dboxd_loop_get_backend(ctx.loop) == backend, "%s: created",
+	       name);
+	socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv);
+	ctx.fd = sv[0];
+	ctx.io = dboxd_io_add(ctx.loop, sv[0], DBOXD_IO_READ, read_cb, &ctx);
+	(void)write(sv[1], "x", 1);
+	dboxd_loop_run(ctx.loop);
+	tap_ok(ctx.reads == 1 && ctx.writes == 0, "%s: readable reported",
+	       name);
+	dboxd_io_set_events(ctx.io, DBOXD_IO_WRITE);
+	dboxd_loop_run(ctx.loop);
+	tap_ok(ctx.writes == 1, "%s: changed to writable", name);
+	dboxd_io_set_events(ctx.io, DBOXD_IO_READ);
+	(void)write(sv[1], "y", 1);
+	dboxd_loop_run(ctx.loop);
+	tap_ok(ctx.reads == 2 && ctx.io == NULL,
+	       "%s: removed from its own callback", name);
+	/* nothing may arrive for the removed watch */
+	(void)write(sv[1], "z", 1);
+	dboxd_loop_run_once(ctx.loop, 100);
+	tap_ok(ctx.reads == 2, "%s: no event after removal", name);
+
+	order_ctx = &ctx;
+	start = dboxd_loop_now_msecs();
+	ctx.t[0] = dboxd_timer_add(ctx.loop, 60, order_cb, (void *)3);
+	ctx.t[1] = dboxd_timer_add(ctx.loop, 20, order_cb, (void *)1);
+	ctx.t[2] = dboxd_timer_add(ctx.loop, 40, order_cb, (void *)2);
+	dboxd_loop_run(ctx.loop);
+	tap_ok(ctx.norder == 3 && ctx.order[0] == 1 && ctx.order[1] == 2 &&
+	       ctx.order[2] == 3 && dboxd_loop_now_msecs() - start >= 55,
+	       "%s: timers fire in order, not early", name);
+	ctx.norder = 0;
+	dboxd_timer_reset(ctx.t[0], 10);
+	dboxd_timer_remove(&ctx.t[1]);
+	dboxd_loop_run_once(ctx.loop, 50);
+	tap_ok(ctx.norder == 1 && ctx.order[0] == 3,
+	       "%s: reset and removed timers", name);
+	dboxd_timer_remove(&ctx.t[0]);
+	dboxd_timer_remove(&ctx.t[2]);
+	close(sv[0]);
+	close(sv[1]);
+	dboxd_loop_destroy(&ctx.loop);
+}
+
+int main(void)
+{
+	struct dboxd_loop *loop;
+	const char *error;
+
+	test_backend(DBOXD_LOOP_URING);
+	test_backend(DBOXD_LOOP_EPOLL);
+	if (dboxd_loop_create(DBOXD_LOOP_AUTO, &loop, &error) < 0) {
+		tap_ok(false, "auto picks a backend: %s", error);
+	} else {
+		tap_ok(true, "auto picks a backend (%s)",
+		       dboxd_loop_backend_name(dboxd_loop_get_backend(loop)));
+		dboxd_loop_destroy(&loop);
+	}
+	return tap_done();
+}

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Saving a delivered message (LMTP in a worker, and `dboxd -d`). */
+#ifndef DBOXD_DELIVER_H
+#define DBOXD_DELIVER_H
+
+#include <stdint.h>
+
+#include "buf.h"
+
+/* Append what fd holds (from its start) to msg; more than max bytes is an
+   error (DBOX_ERROR_LIMIT-like: *error_r says "too large"). */
+int imap_deliver_read_fd(int fd, struct dboxd_buf *msg, uint64_t max,
+			 const char **error_r);
+/* Save msg (any line ends; stored as CRLF) into mailbox, or INBOX if that
+   mailbox does not exist. Needs imap_storage_open() first. */
+int imap_deliver(const struct dboxd_buf *msg, const char *mailbox,
+		 const char **error_r);
+
+#endif

@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The command table of the worker and dispatch. A name not in the table is
+ * BAD; a command that needs a selected mailbox gets BAD without one (RFC
+ * 3501 says the command is "not valid in this state").
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "imap-client.h"
+#include "imap-commands.h"
+#include "log.h"
+
+static const struct imap_cmd_def imap_cmds[] = {
+	/* any state */
+	{ "CAPABILITY",	cmd_capability,	0 },
+	{ "NOOP",	cmd_noop,	0 },
+	{ "LOGOUT",	cmd_logout,	0 },
+	{ "ID",		cmd_id,		0 },
+	{ "ENABLE",	cmd_enable,	0 },
+	{ "COMPRESS",	cmd_compress,	0 },
+	{ "LOGIN",	cmd_login_again, 0 },
+	{ "AUTHENTICATE", cmd_login_again, 0 },
+	{ "STARTTLS",	cmd_starttls_late, 0 },
+	/* authenticated */
+	{ "SELECT",	cmd_select,	0 },
+	{ "EXAMINE",	cmd_examine,	0 },
+	{ "CREATE",	cmd_create,	0 },
+	{ "DELETE",	cmd_delete,	0 },
+	{ "RENAME",	cmd_rename,	0 },
+	{ "SUBSCRIBE",	cmd_subscribe,	0 },
+	{ "UNSUBSCRIBE", cmd_unsubscribe, 0 },
+	{ "LIST",	cmd_list,	0 },
+	{ "LSUB",	cmd_lsub,	0 },
+	{ "STATUS",	cmd_status,	0 },
+	{ "APPEND",	cmd_append,	0 },
+	{ "NAMESPACE",	cmd_namespace,	0 },
+	{ "IDLE",	cmd_idle,	0 },
+	/* selected */
+	{ "CHECK",	cmd_check,	IMAP_CMD_SELECTED },
+	{ "CLOSE",	cmd_close,	IMAP_CMD_SELECTED },
+	{ "UNSELECT",	cmd_unselect,	IMAP_CMD_SELECTED },
+	{ "EXPUNGE",	cmd_expunge,	IMAP_CMD_SELECTED | IMAP_CMD_UID },
+	{ "SEARCH",	cmd_search,	IMAP_CMD_SELECTED | IMAP_CMD_UID |
+					IMAP_CMD_NO_EXPUNGE },
+	{ "FETCH",	cmd_fetch,	IMAP_CMD_SELECTED | IMAP_CMD_UID |
+					IMAP_CMD_NO_EXPUNGE },
+	{ "STORE",	cmd_store,	IMAP_CMD_SELECTED | IMAP_CMD_UID |
+					IMAP_CMD_NO_EXPUNGE },
+	{ "COPY",	cmd_copy,	IMAP_CMD_SELECTED | IMAP_CMD_UID },
+	{ "MOVE",	cmd_move,	IMAP_CMD_SELECTED | IMAP_CMD_UID },
+	{ "SORT",	cmd_sort,	IMAP_CMD_SELECTED | IMAP_CMD_UID |
+					IMAP_CMD_NO_EXPUNGE },
+	{ "THREAD",	cmd_thread,	IMAP_CMD_SELECTED | IMAP_CMD_UID |
+					IMAP_CMD_NO_EXPUNGE },
+};
+
+const struct imap_cmd_def *imap_command_find(const char *name)
+{
+	for (unsigned int i = 0; i < sizeof(imap_cmds) / sizeof(imap_cmds[0]); i++) {
+		if (strcasecmp(imap_cmds[i].name, name) == 0)
+			return &imap_cmds[i];
+	}
+	return NULL;
+}
+
+void imap_client_run_command(struct imap_client *c,
+			     const struct imap_parsed_command *parsed)
+{
+	const struct imap_arg *args = parsed->args;
+	const struct imap_cmd_def *def;
+	struct imap_cmd *cmd;
+	const char *name = parsed->name;
+	bool uid = false;
+	char upper[64];
+
+	if (strcasecmp(name, "UID") == 0) {
+		if (!imap_arg_get_atom(&args[0], &name)) {
+			imap_client_send(c, "%s BAD UID needs a command",
+					 parsed->tag);
+			goto bad;
+		}
+		args++;
+		uid = true;
+	}
+	def = imap_command_find(name);
+	if (def == NULL || (uid && (def->flags & IMAP_CMD_UID) == 0)) {
+		imap_client_send(c, "%s BAD Unknown command %s%.40s",
+				 parsed->tag, uid ? "UID " : "", name);
+		goto bad;
+	}
+	if ((def->flags & IMAP_CMD_SELECTED) && c->sel == NULL) {
+		imap_client_send(c, "%s BAD No mailbox selected", parsed->tag);
+		goto bad;
+	}
+	cmd = calloc(1, sizeof(*cmd));
+	if (cmd == NULL)
+		dboxd_fatal("out of memory");
+	snprintf(upper, sizeof(upper), "%s%s", uid ? "UID " : "", def->name);
+	cmd->client = c;
+	cmd->def = def;
+	cmd->tag = parsed->tag;
+	cmd->name = dboxd_pool_strdup(&c->pool, upper);
+	cmd->args = args;
+	cmd->uid = uid;
+	c->cmd = cmd;
+	if (def->func(cmd) && c->cmd == cmd) {
+		/* done: the reply is out */
+		c->cmd = NULL;
+		if (cmd->free_context != NULL)
+			cmd->free_context(cmd);
+		free(cmd);
+		imap_reader_done(c->reader);
+		dboxd_pool_clear(&c->pool);
+	}
+	return;
+bad:
+	c->bad_commands++;
+	imap_reader_done(c->reader);
+	dboxd_pool_clear(&c->pool);
+}
