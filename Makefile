@@ -5,6 +5,7 @@
 #   make sparse      sparse (kbuild C=2) on kmod/ for each kernel
 #   make checkpatch  checkpatch.pl --strict on kmod/
 #   make check       deps, every tests/suites/*.sh, then the summary
+#   make run         boot a guest with the module and dboxd serving a demo
 #   make bench       benchmarks (never part of check): bench/*/run.sh
 #   make clean       remove build outputs but keep the fetched kernels
 #   make distclean   remove build/ entirely
@@ -15,7 +16,7 @@ SERIES := 6.1 6.12
 SUITES_DISABLED :=
 SUITES := $(filter-out $(SUITES_DISABLED:%=tests/suites/%.sh),$(sort $(wildcard tests/suites/*.sh)))
 
-.PHONY: all deps kernels module sparse checkpatch check bench clean distclean
+.PHONY: all deps kernels module sparse checkpatch check run bench clean distclean
 all: module
 
 deps:
@@ -35,6 +36,9 @@ checkpatch:
 
 check: deps
 	scripts/run-suites.sh $(SUITES)
+
+run: deps
+	bash user/dboxd/demo/run-demo.sh
 
 bench: deps
 	bash bench/dbox/run.sh

@@ -164,3 +164,37 @@ def test_many_connections_of_one_user_share_a_worker(s):
     check(len(workers) == 1, "%d workers for one user" % len(workers))
     for m in conns:
         m.logout()
+
+
+def test_mutt_batch_copy_and_flag(s):
+    """mutt, driven by a key sequence under script(1) for a terminal: tag
+    messages by subject, copy them to another folder, flag them, sync."""
+    if shutil.which("mutt") is None or shutil.which("script") is None:
+        return "SKIP mutt or script(1) not installed"
+    m = s.login("alice")
+    m.create("MuttArchive")
+    for i in range(3):
+        m.append("INBOX", None, None, message(subject="mutt %d" % i))
+    m.logout()
+    rc = os.path.join(s.tmp, "muttrc")
+    with open(rc, "w") as f:
+        f.write('set folder="imap://alice:secret@127.0.0.1:%d/"\n'
+                'set spoolfile="+INBOX"\nset ssl_starttls=no\n'
+                'set ssl_force_tls=no\nset confirmappend=no\nset move=no\n'
+                'set quit=yes\nset header_cache=""\n'
+                'set message_cachedir=""\n' % s.port)
+    keys = ("<tag-pattern>~s mutt<enter><tag-prefix><copy-message>"
+            "=MuttArchive<enter><tag-prefix><flag-message><sync-mailbox>"
+            "<quit>")
+    cmd = "mutt -n -F %s -e 'push \"%s\"'" % (rc, keys)
+    r = subprocess.run(["script", "-qec", cmd, "/dev/null"],
+                       env=dict(os.environ, TERM="vt100", HOME=s.tmp),
+                       capture_output=True, timeout=60)
+    check(r.returncode == 0, r.stdout[-300:])
+    m = s.login("alice")
+    check(m.status("MuttArchive", "(MESSAGES)")[1] ==
+          [b'"MuttArchive" (MESSAGES 3)'], "mutt did not copy")
+    m.select("INBOX")
+    flagged = m.search(None, "FLAGGED", "SUBJECT", "mutt")[1][0].split()
+    check(len(flagged) == 3, "mutt did not flag: %r" % flagged)
+    m.logout()

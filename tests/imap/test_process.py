@@ -51,6 +51,14 @@ def test_no_new_privs_in_dropped_roles(s):
                 check("NoNewPrivs:\t1" in f.read(), "pid %d" % pid)
 
 
+def test_prelogin_roles_run_under_seccomp(s):
+    for pid, uid in roles(s):
+        if uid in (LOGIN_UID, AUTH_UID):
+            with open("/proc/%d/status" % pid) as f:
+                check("Seccomp:\t2" in f.read(),
+                      "pid %d (uid %d) has no seccomp filter" % (pid, uid))
+
+
 def test_one_worker_serves_all_connections_of_a_user(s):
     uid = s.users["alice"][0]
     conns = [s.login("alice") for _ in range(4)]

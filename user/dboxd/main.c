@@ -26,7 +26,7 @@
 #define DBOXD_VERSION "0.1"
 #define DEFAULT_CONFIG "/etc/dboxd/dboxd.conf"
 
-int deliver_main(const char *config_path, const char *address,
+int dboxd_deliver_main(const char *config_path, const char *address,
 		 const char *mailbox, const char *sender);
 
 static void usage(void)
@@ -118,7 +118,7 @@ int main(int argc, char *argv[])
 	if (optind != argc)
 		usage();
 	if (deliver_to != NULL)
-		return deliver_main(config_path, deliver_to, mailbox, sender);
+		return dboxd_deliver_main(config_path, deliver_to, mailbox, sender);
 	if (check || all)
 		return check_config(config_path, all);
 	return master_main(config_path);

@@ -18,6 +18,7 @@
 #include "loop.h"
 #include "privsep.h"
 #include "roles.h"
+#include "seccomp.h"
 #include "secret.h"
 
 struct auth_delayed {
@@ -301,6 +302,9 @@ void auth_main(const struct dboxd_role_env *env)
 				     NULL);
 	dboxd_debug("auth ready (uid %u; schemes: %s)", (unsigned int)uid,
 		    auth_scheme_list());
+	/* Set up: from here on only the syscalls serving clients. */
+	if (dboxd_seccomp_apply(DBOXD_SECCOMP_AUTH, &error) < 0)
+		dboxd_warn("no seccomp filter: %s", error);
 	if (dboxd_loop_run(auth->loop) < 0)
 		dboxd_fatal("event loop: %m");
 	exit(0);

@@ -104,12 +104,12 @@ static int epoll_wait_events(struct dboxd_loop *loop, int timeout_msecs)
 			ev |= DBOXD_IO_WRITE;
 		if (e & (EPOLLERR | EPOLLHUP))
 			ev |= DBOXD_IO_ERROR;
-		loop_io_ready(events[i].data.ptr, ev);
+		dboxd_loop_io_ready(events[i].data.ptr, ev);
 	}
 	return 0;
 }
 
-const struct loop_backend_ops loop_epoll_ops = {
+const struct loop_backend_ops dboxd_loop_epoll_ops = {
 	.backend = DBOXD_LOOP_EPOLL,
 	.init = epoll_init,
 	.deinit = epoll_deinit,

@@ -33,7 +33,7 @@ struct loop_backend_ops {
 	int (*io_add)(struct dboxd_io *io);
 	void (*io_update)(struct dboxd_io *io, unsigned int old_events);
 	void (*io_remove)(struct dboxd_io *io);
-	/* Wait up to timeout_msecs and dispatch through loop_io_ready(). */
+	/* Wait up to timeout_msecs and dispatch through dboxd_loop_io_ready(). */
 	int (*wait)(struct dboxd_loop *loop, int timeout_msecs);
 };
 
@@ -47,10 +47,10 @@ struct dboxd_loop {
 	struct dboxd_io *removed;
 };
 
-extern const struct loop_backend_ops loop_epoll_ops;
-extern const struct loop_backend_ops loop_uring_ops;
+extern const struct loop_backend_ops dboxd_loop_epoll_ops;
+extern const struct loop_backend_ops dboxd_loop_uring_ops;
 
 /* Called by backends for each ready descriptor. */
-void loop_io_ready(struct dboxd_io *io, unsigned int events);
+void dboxd_loop_io_ready(struct dboxd_io *io, unsigned int events);
 
 #endif

@@ -203,7 +203,7 @@ static void uring_dispatch(struct uring_done *d)
 		free(req);
 	}
 	if (io != NULL && ev != 0)
-		loop_io_ready(io, ev);
+		dboxd_loop_io_ready(io, ev);
 }
 
 static int uring_wait(struct dboxd_loop *loop, int timeout_msecs)
@@ -246,7 +246,7 @@ static int uring_wait(struct dboxd_loop *loop, int timeout_msecs)
 	return 0;
 }
 
-const struct loop_backend_ops loop_uring_ops = {
+const struct loop_backend_ops dboxd_loop_uring_ops = {
 	.backend = DBOXD_LOOP_URING,
 	.init = uring_init,
 	.deinit = uring_deinit,

@@ -59,7 +59,7 @@ int dboxd_loop_create(enum dboxd_loop_backend backend,
 		return -1;
 	}
 	if (backend != DBOXD_LOOP_EPOLL) {
-		loop->ops = &loop_uring_ops;
+		loop->ops = &dboxd_loop_uring_ops;
 		if (loop->ops->init(loop, &uring_error) == 0)
 			goto done;
 		if (backend == DBOXD_LOOP_URING) {
@@ -68,7 +68,7 @@ int dboxd_loop_create(enum dboxd_loop_backend backend,
 		}
 		loop->fallback_reason = uring_error;
 	}
-	loop->ops = &loop_epoll_ops;
+	loop->ops = &dboxd_loop_epoll_ops;
 	if (loop->ops->init(loop, error_r) < 0)
 		goto free_loop;
 done:
@@ -165,7 +165,7 @@ void dboxd_io_remove(struct dboxd_io **_io)
 	io->loop->removed = io;
 }
 
-void loop_io_ready(struct dboxd_io *io, unsigned int events)
+void dboxd_loop_io_ready(struct dboxd_io *io, unsigned int events)
 {
 	if (io->removed)
 		return;

@@ -87,8 +87,12 @@ static void test_framing(void)
 	       "the next command is read normally");
 	imap_reader_done(r);
 
-	st = feed(r, &in, "i X {1}\r\n1 {1}\r\n2 {1}\r\n3 {1}\r\n4 {1}\r\n",
-		  39);
+	{
+		const char *many = "i X {1}\r\n1 {1}\r\n2 {1}\r\n3 {1}\r\n"
+				   "4 {1}\r\n";
+
+		st = feed(r, &in, many, strlen(many));
+	}
 	while (st == IMAP_READER_CONTINUE)
 		st = imap_reader_feed(r, &in);
 	tap_ok(st == IMAP_READER_TOOBIG, "too many literals in one command");

@@ -33,6 +33,7 @@
 #include "net.h"
 #include "privsep.h"
 #include "roles.h"
+#include "seccomp.h"
 #include "secret.h"
 
 #define LMTP_MAX_LINE		4096
@@ -728,6 +729,9 @@ void lmtp_main(const struct dboxd_role_env *env)
 						   DBOXD_IO_READ,
 						   lmtp_listen_cb,
 						   (void *)(uintptr_t)i);
+	/* Set up: from here on only the syscalls serving clients. */
+	if (dboxd_seccomp_apply(DBOXD_SECCOMP_LMTP, &error) < 0)
+		dboxd_warn("no seccomp filter: %s", error);
 	if (dboxd_loop_run(lmtp->loop) < 0)
 		dboxd_fatal("event loop: %m");
 	exit(0);

@@ -72,17 +72,17 @@ void login_client_create(int fd, bool implicit_tls)
 	dboxd_pool_init(&c->pool);
 	c->reader = imap_reader_create(&reader_set);
 	c->state = LC_WAIT_MASTER;
-	c->login_cid = ++login->next_cid;
-	c->io = dboxd_io_add(login->loop, fd, 0, client_io_cb, c);
-	c->timeout = dboxd_timer_add(login->loop,
-				     login->config->set.login_timeout,
+	c->login_cid = ++login_g->next_cid;
+	c->io = dboxd_io_add(login_g->loop, fd, 0, client_io_cb, c);
+	c->timeout = dboxd_timer_add(login_g->loop,
+				     login_g->config->set.login_timeout,
 				     client_timeout_cb, c);
-	c->next = login->clients;
+	c->next = login_g->clients;
 	if (c->next != NULL)
 		c->next->prev = c;
-	login->clients = c;
-	login->client_count++;
-	dboxd_hash_set_id(login->pending, c->login_cid, c);
+	login_g->clients = c;
+	login_g->client_count++;
+	dboxd_hash_set_id(login_g->pending, c->login_cid, c);
 	login_accept_update();
 
 	dboxd_ipc_msg_init(&msg, DBOXD_IPC_CONN_OPEN, false);
@@ -92,31 +92,31 @@ void login_client_create(int fd, bool implicit_tls)
 	dboxd_ipc_put_str(&msg, c->local_ip);
 	dboxd_ipc_put_u32(&msg, c->local_port);
 	dboxd_ipc_put_u32(&msg, implicit_tls ? DBOXD_CONN_TLS : 0);
-	dboxd_ipc_send(login->ipc, &msg, -1);
+	dboxd_ipc_send(login_g->ipc, &msg, -1);
 }
 
 void login_client_destroy(struct login_client *c)
 {
 	if (c->state == LC_WAIT_MASTER) {
-		dboxd_hash_remove_id(login->pending, c->login_cid);
-		dboxd_hash_set_id(login->orphans, c->login_cid, (void *)1);
+		dboxd_hash_remove_id(login_g->pending, c->login_cid);
+		dboxd_hash_set_id(login_g->orphans, c->login_cid, (void *)1);
 	} else if (c->conn_id != 0) {
-		dboxd_hash_remove_id(login->conns, c->conn_id);
+		dboxd_hash_remove_id(login_g->conns, c->conn_id);
 		if (c->state != LC_PROXY) {
 			struct dboxd_ipc_msg msg;
 
 			dboxd_ipc_msg_init(&msg, DBOXD_IPC_CONN_CLOSED, false);
 			dboxd_ipc_put_u64(&msg, c->conn_id);
-			dboxd_ipc_send(login->ipc, &msg, -1);
+			dboxd_ipc_send(login_g->ipc, &msg, -1);
 		}
 	}
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else
-		login->clients = c->next;
+		login_g->clients = c->next;
 	if (c->next != NULL)
 		c->next->prev = c->prev;
-	login->client_count--;
+	login_g->client_count--;
 
 	dboxd_timer_remove(&c->timeout);
 	dboxd_io_remove(&c->io);
@@ -173,8 +173,8 @@ void login_client_close(struct login_client *c, const char *bye)
 
 void login_clients_shutdown(const char *bye)
 {
-	while (login->clients != NULL) {
-		struct login_client *c = login->clients;
+	while (login_g->clients != NULL) {
+		struct login_client *c = login_g->clients;
 
 		if (c->state != LC_PROXY && c->state != LC_WAIT_MASTER) {
 			login_client_send(c, "* BYE %s", bye);
@@ -311,7 +311,7 @@ static int client_read_input(struct login_client *c)
 		if (n <= 0)
 			return -1;
 		dboxd_buf_commit(&c->in, (size_t)n);
-		dboxd_timer_reset(c->timeout, login->config->set.login_timeout);
+		dboxd_timer_reset(c->timeout, login_g->config->set.login_timeout);
 	}
 }
 
@@ -319,7 +319,7 @@ static int client_read_input(struct login_client *c)
 
 static int client_tls_begin(struct login_client *c)
 {
-	c->ssl = SSL_new(login->ssl_ctx);
+	c->ssl = SSL_new(login_g->ssl_ctx);
 	if (c->ssl == NULL || SSL_set_fd(c->ssl, c->fd) != 1) {
 		dboxd_error("SSL_new: %s", login_tls_error());
 		return -1;
@@ -337,7 +337,7 @@ static void client_greet(struct login_client *c)
 	login_client_capability(c, &caps);
 	dboxd_buf_append(&caps, "", 1);
 	login_client_send(c, "* OK [CAPABILITY %s] %s", caps.data,
-			  login->config->set.imap_greeting);
+			  login_g->config->set.imap_greeting);
 	dboxd_buf_free(&caps);
 }
 
@@ -394,9 +394,9 @@ void login_client_master_open_reply(struct login_client *c, uint64_t conn_id,
 		return;
 	}
 	c->conn_id = conn_id;
-	dboxd_hash_set_id(login->conns, conn_id, c);
+	dboxd_hash_set_id(login_g->conns, conn_id, c);
 	if (c->implicit_tls) {
-		if (login->ssl_ctx == NULL || client_tls_begin(c) < 0) {
+		if (login_g->ssl_ctx == NULL || client_tls_begin(c) < 0) {
 			login_client_destroy(c);
 			return;
 		}
@@ -441,11 +441,11 @@ static void client_handoff(struct login_client *c)
 	dboxd_ipc_put_str(&msg, c->auth_tag);
 	dboxd_ipc_put_bytes(&msg, dboxd_buf_ptr(&c->in), dboxd_buf_len(&c->in));
 	dboxd_ipc_put_u32(&msg, flags);
-	dboxd_ipc_send(login->ipc, &msg, fd);
+	dboxd_ipc_send(login_g->ipc, &msg, fd);
 	dboxd_buf_free(&c->in);
 	if (c->ssl == NULL) {
 		/* The worker owns it now and reports its end. */
-		dboxd_hash_remove_id(login->conns, c->conn_id);
+		dboxd_hash_remove_id(login_g->conns, c->conn_id);
 		c->conn_id = 0;
 		login_client_destroy(c);
 		return;

@@ -30,13 +30,13 @@ struct login_sasl_mech {
 
 static bool plaintext_allowed(const struct login_client *c)
 {
-	return c->secured || !login->config->set.disable_plaintext_auth;
+	return c->secured || !login_g->config->set.disable_plaintext_auth;
 }
 
 void login_client_capability(struct login_client *c, struct dboxd_buf *out)
 {
 	dboxd_buf_append_str(out, "IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+");
-	if (login->ssl_ctx != NULL && c->ssl == NULL)
+	if (login_g->ssl_ctx != NULL && c->ssl == NULL)
 		dboxd_buf_append_str(out, " STARTTLS");
 	if (plaintext_allowed(c))
 		dboxd_buf_append_str(out, " AUTH=PLAIN AUTH=LOGIN");
@@ -115,7 +115,7 @@ static void cmd_starttls(struct login_client *c, const char *tag,
 		login_client_send(c, "%s BAD TLS is already active.", tag);
 		return;
 	}
-	if (login->ssl_ctx == NULL) {
+	if (login_g->ssl_ctx == NULL) {
 		login_client_send(c, "%s BAD TLS support isn't enabled.", tag);
 		return;
 	}
@@ -152,7 +152,7 @@ void login_client_auth_start(struct login_client *c, const char *tag,
 	dboxd_ipc_put_str(&msg, password);
 	dboxd_ipc_put_str(&msg, c->ip);
 	dboxd_ipc_put_u32(&msg, c->secured ? DBOXD_CONN_SECURED : 0);
-	dboxd_ipc_send(login->ipc, &msg, -1);
+	dboxd_ipc_send(login_g->ipc, &msg, -1);
 }
 
 static void cmd_login(struct login_client *c, const char *tag,

@@ -36,7 +36,7 @@ int login_proxy_start(struct login_client *c, int *worker_end_r)
 		return -1;
 	}
 	c->proxy_fd = sv[0];
-	c->proxy_io = dboxd_io_add(login->loop, sv[0], 0, proxy_io_cb, c);
+	c->proxy_io = dboxd_io_add(login_g->loop, sv[0], 0, proxy_io_cb, c);
 	*worker_end_r = sv[1];
 	return 0;
 }

@@ -18,22 +18,23 @@
 #include "login.h"
 #include "privsep.h"
 #include "roles.h"
+#include "seccomp.h"
 #include "secret.h"
 
-struct login_state *login;
+struct login_state *login_g;
 
 static void login_listen_cb(void *context, unsigned int events);
 
 void login_accept_update(void)
 {
-	bool want = !login->shutting_down &&
-		    login->client_count < login->config->set.login_max_connections;
+	bool want = !login_g->shutting_down &&
+		    login_g->client_count < login_g->config->set.login_max_connections;
 
-	if (want == login->accepting)
+	if (want == login_g->accepting)
 		return;
-	login->accepting = want;
-	for (unsigned int i = 0; i < login->listen_count; i++)
-		dboxd_io_set_events(login->listen_ios[i],
+	login_g->accepting = want;
+	for (unsigned int i = 0; i < login_g->listen_count; i++)
+		dboxd_io_set_events(login_g->listen_ios[i],
 				    want ? DBOXD_IO_READ : 0);
 }
 
@@ -44,8 +45,8 @@ static void login_listen_cb(void *context, unsigned int events)
 	(void)events;
 	/* Accept until EAGAIN (the loop reports edges) or the limit. Other
 	   login processes share the socket and may win the race. */
-	while (login->accepting) {
-		int fd = accept4(login->listen_fds[idx], NULL, NULL,
+	while (login_g->accepting) {
+		int fd = accept4(login_g->listen_fds[idx], NULL, NULL,
 				 SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (fd < 0) {
@@ -55,7 +56,7 @@ static void login_listen_cb(void *context, unsigned int events)
 				dboxd_warn("accept: %m");
 			break;
 		}
-		login_client_create(fd, login->listen_tls[idx]);
+		login_client_create(fd, login_g->listen_tls[idx]);
 	}
 }
 
@@ -70,23 +71,23 @@ static int master_open_reply(void *context __attribute__((unused)),
 
 	if (dboxd_ipc_get_end(r) < 0)
 		return -1;
-	if (dboxd_hash_get_id(login->orphans, cid) != NULL) {
+	if (dboxd_hash_get_id(login_g->orphans, cid) != NULL) {
 		/* The client left before the answer: the master must not
 		   count it any longer. */
-		dboxd_hash_remove_id(login->orphans, cid);
+		dboxd_hash_remove_id(login_g->orphans, cid);
 		if (conn_id != 0) {
 			struct dboxd_ipc_msg msg;
 
 			dboxd_ipc_msg_init(&msg, DBOXD_IPC_CONN_CLOSED, false);
 			dboxd_ipc_put_u64(&msg, conn_id);
-			dboxd_ipc_send(login->ipc, &msg, -1);
+			dboxd_ipc_send(login_g->ipc, &msg, -1);
 		}
 		return 0;
 	}
-	c = dboxd_hash_get_id(login->pending, cid);
+	c = dboxd_hash_get_id(login_g->pending, cid);
 	if (c == NULL || c->state != LC_WAIT_MASTER)
 		return -1;
-	dboxd_hash_remove_id(login->pending, cid);
+	dboxd_hash_remove_id(login_g->pending, cid);
 	login_client_master_open_reply(c, conn_id, reason);
 	return 0;
 }
@@ -103,7 +104,7 @@ static int master_auth_result(void *context __attribute__((unused)),
 	if (dboxd_ipc_get_end(r) < 0 || result < DBOXD_AUTH_OK ||
 	    result > DBOXD_AUTH_RESULT_MAX)
 		return -1;
-	c = dboxd_hash_get_id(login->conns, conn_id);
+	c = dboxd_hash_get_id(login_g->conns, conn_id);
 	if (c == NULL)
 		return 0;	/* gone; we told the master already */
 	if (c->state != LC_AUTHING)
@@ -114,8 +115,8 @@ static int master_auth_result(void *context __attribute__((unused)),
 
 static void login_maybe_exit(void)
 {
-	if (login->shutting_down && login->client_count == 0) {
-		dboxd_ipc_flush_blocking(login->ipc);
+	if (login_g->shutting_down && login_g->client_count == 0) {
+		dboxd_ipc_flush_blocking(login_g->ipc);
 		exit(0);
 	}
 }
@@ -127,13 +128,13 @@ static int master_shutdown(void *context __attribute__((unused)),
 	if (dboxd_ipc_get_end(r) < 0)
 		return -1;
 	dboxd_debug("retiring: no new connections");
-	login->shutting_down = true;
+	login_g->shutting_down = true;
 	login_accept_update();
-	for (unsigned int i = 0; i < login->listen_count; i++) {
-		dboxd_io_remove(&login->listen_ios[i]);
-		close(login->listen_fds[i]);
+	for (unsigned int i = 0; i < login_g->listen_count; i++) {
+		dboxd_io_remove(&login_g->listen_ios[i]);
+		close(login_g->listen_fds[i]);
 	}
-	login->listen_count = 0;
+	login_g->listen_count = 0;
 	login_maybe_exit();
 	return 0;
 }
@@ -149,10 +150,10 @@ static void login_master_error(void *context __attribute__((unused)),
 			       const char *reason)
 {
 	/* Without the master nothing can log in: stop. */
-	dboxd_log(login->shutting_down ? DBOXD_LOG_DEBUG : DBOXD_LOG_ERROR,
+	dboxd_log(login_g->shutting_down ? DBOXD_LOG_DEBUG : DBOXD_LOG_ERROR,
 		  "master channel: %s", reason);
 	login_clients_shutdown("Server shutting down.");
-	exit(login->shutting_down ? 0 : DBOXD_EXIT_FATAL);
+	exit(login_g->shutting_down ? 0 : DBOXD_EXIT_FATAL);
 }
 
 static void login_signal_cb(void *context __attribute__((unused)),
@@ -160,7 +161,7 @@ static void login_signal_cb(void *context __attribute__((unused)),
 {
 	struct signalfd_siginfo si;
 
-	while (read(login->signal_fd, &si, sizeof(si)) == sizeof(si)) {
+	while (read(login_g->signal_fd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
 			login_clients_shutdown("Server shutting down.");
 			exit(0);
@@ -177,11 +178,11 @@ void login_client_closed_hook(void)
 static void login_add_listeners(const int *fds, unsigned int count, bool tls)
 {
 	for (unsigned int i = 0; i < count; i++) {
-		unsigned int idx = login->listen_count++;
+		unsigned int idx = login_g->listen_count++;
 
-		login->listen_tls[idx] = tls;
-		login->listen_fds[idx] = fds[i];
-		login->listen_ios[idx] = dboxd_io_add(login->loop, fds[i],
+		login_g->listen_tls[idx] = tls;
+		login_g->listen_fds[idx] = fds[i];
+		login_g->listen_ios[idx] = dboxd_io_add(login_g->loop, fds[i],
 						      DBOXD_IO_READ,
 						      login_listen_cb,
 						      (void *)(uintptr_t)idx);
@@ -195,47 +196,50 @@ void login_main(const struct dboxd_role_env *env)
 	uid_t uid;
 	gid_t gid;
 
-	login = calloc(1, sizeof(*login));
-	if (login == NULL)
+	login_g = calloc(1, sizeof(*login_g));
+	if (login_g == NULL)
 		dboxd_fatal("out of memory");
-	login->config = env->config;
+	login_g->config = env->config;
 	if (dboxd_secret_init(&error) < 0)
 		dboxd_fatal("secret memory: %s", error);
 	/* The key file is root's: load it before dropping privileges. */
-	if (login_tls_ctx_create(env->config, &login->ssl_ctx, &error) < 0)
+	if (login_tls_ctx_create(env->config, &login_g->ssl_ctx, &error) < 0)
 		dboxd_fatal("%s", error);
 	if (dboxd_user_parse(set->login_user, &uid, &gid, &error) < 0)
 		dboxd_fatal("login_user: %s", error);
 	if (dboxd_drop_privileges(uid, gid, env->empty_dir, &error) < 0)
 		dboxd_fatal("dropping privileges: %s", error);
-	if (dboxd_loop_create(DBOXD_LOOP_EPOLL, &login->loop, &error) < 0)
+	if (dboxd_loop_create(DBOXD_LOOP_EPOLL, &login_g->loop, &error) < 0)
 		dboxd_fatal("event loop: %s", error);
-	login->signal_fd = dboxd_signalfd_open(0);
-	if (login->signal_fd < 0)
+	login_g->signal_fd = dboxd_signalfd_open(0);
+	if (login_g->signal_fd < 0)
 		dboxd_fatal("signalfd: %m");
-	login->signal_io = dboxd_io_add(login->loop, login->signal_fd,
+	login_g->signal_io = dboxd_io_add(login_g->loop, login_g->signal_fd,
 					DBOXD_IO_READ, login_signal_cb, NULL);
-	login->pending = dboxd_hash_create();
-	login->orphans = dboxd_hash_create();
-	login->conns = dboxd_hash_create();
-	login->ipc = dboxd_ipc_create(login->loop, env->ipc_fd, "master",
+	login_g->pending = dboxd_hash_create();
+	login_g->orphans = dboxd_hash_create();
+	login_g->conns = dboxd_hash_create();
+	login_g->ipc = dboxd_ipc_create(login_g->loop, env->ipc_fd, "master",
 				      login_master_handlers,
 				      login_master_error, NULL);
-	login->listen_ios = calloc(env->imap_count + env->imaps_count + 1,
-				   sizeof(*login->listen_ios));
-	login->listen_tls = calloc(env->imap_count + env->imaps_count + 1,
-				   sizeof(*login->listen_tls));
-	login->listen_fds = calloc(env->imap_count + env->imaps_count + 1,
-				   sizeof(*login->listen_fds));
-	if (login->listen_ios == NULL || login->listen_tls == NULL ||
-	    login->listen_fds == NULL)
+	login_g->listen_ios = calloc(env->imap_count + env->imaps_count + 1,
+				   sizeof(*login_g->listen_ios));
+	login_g->listen_tls = calloc(env->imap_count + env->imaps_count + 1,
+				   sizeof(*login_g->listen_tls));
+	login_g->listen_fds = calloc(env->imap_count + env->imaps_count + 1,
+				   sizeof(*login_g->listen_fds));
+	if (login_g->listen_ios == NULL || login_g->listen_tls == NULL ||
+	    login_g->listen_fds == NULL)
 		dboxd_fatal("out of memory");
 	login_add_listeners(env->imap_fds, env->imap_count, false);
 	login_add_listeners(env->imaps_fds, env->imaps_count, true);
-	login->accepting = true;
+	login_g->accepting = true;
 	dboxd_debug("login ready (uid %u, TLS %s)", (unsigned int)uid,
-		    login->ssl_ctx != NULL ? "on" : "off");
-	if (dboxd_loop_run(login->loop) < 0)
+		    login_g->ssl_ctx != NULL ? "on" : "off");
+	/* Set up: from here on only the syscalls serving clients. */
+	if (dboxd_seccomp_apply(DBOXD_SECCOMP_LOGIN, &error) < 0)
+		dboxd_warn("no seccomp filter: %s", error);
+	if (dboxd_loop_run(login_g->loop) < 0)
 		dboxd_fatal("event loop: %m");
 	exit(0);
 }

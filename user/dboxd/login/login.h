@@ -103,7 +103,7 @@ struct login_state {
 	struct dboxd_io *signal_io;
 };
 
-extern struct login_state *login;
+extern struct login_state *login_g;
 
 /* login-client.c */
 void login_client_create(int fd, bool implicit_tls);

@@ -19,13 +19,13 @@
 
 void master_auth_send_passwd(bool force)
 {
-	const char *path = master->config->set.passwd_file;
+	const char *path = master_g->config->set.passwd_file;
 	struct dboxd_ipc_msg msg;
 	struct stat st;
 	int64_t mtime_ns;
 	int fd;
 
-	if (master->auth == NULL || master->auth->ipc == NULL)
+	if (master_g->auth == NULL || master_g->auth->ipc == NULL)
 		return;
 	if (stat(path, &st) < 0) {
 		if (force)
@@ -33,23 +33,23 @@ void master_auth_send_passwd(bool force)
 		return;
 	}
 	mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
-	if (!force && st.st_dev == master->passwd_dev &&
-	    st.st_ino == master->passwd_ino &&
-	    mtime_ns == master->passwd_mtime_ns &&
-	    st.st_size == master->passwd_size)
+	if (!force && st.st_dev == master_g->passwd_dev &&
+	    st.st_ino == master_g->passwd_ino &&
+	    mtime_ns == master_g->passwd_mtime_ns &&
+	    st.st_size == master_g->passwd_size)
 		return;
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
 		dboxd_error("passwd_file %s: %m", path);
 		return;
 	}
-	master->passwd_dev = st.st_dev;
-	master->passwd_ino = st.st_ino;
-	master->passwd_mtime_ns = mtime_ns;
-	master->passwd_size = st.st_size;
+	master_g->passwd_dev = st.st_dev;
+	master_g->passwd_ino = st.st_ino;
+	master_g->passwd_mtime_ns = mtime_ns;
+	master_g->passwd_size = st.st_size;
 	dboxd_ipc_msg_init(&msg, DBOXD_IPC_PASSWD_FILE, false);
 	dboxd_ipc_put_str(&msg, path);
-	dboxd_ipc_send(master->auth->ipc, &msg, fd);
+	dboxd_ipc_send(master_g->auth->ipc, &msg, fd);
 }
 
 void master_auth_forward(struct master_conn *conn, const char *mech,
@@ -58,7 +58,7 @@ void master_auth_forward(struct master_conn *conn, const char *mech,
 {
 	struct dboxd_ipc_msg msg;
 
-	if (master->auth == NULL || master->auth->ipc == NULL) {
+	if (master_g->auth == NULL || master_g->auth->ipc == NULL) {
 		master_conn_auth_result(conn, DBOXD_AUTH_TEMPFAIL,
 					"[UNAVAILABLE] Authentication service unavailable");
 		return;
@@ -72,7 +72,7 @@ void master_auth_forward(struct master_conn *conn, const char *mech,
 	dboxd_ipc_put_str(&msg, password);
 	dboxd_ipc_put_str(&msg, conn->ip);
 	dboxd_ipc_put_u32(&msg, conn->flags);
-	dboxd_ipc_send(master->auth->ipc, &msg, -1);
+	dboxd_ipc_send(master_g->auth->ipc, &msg, -1);
 }
 
 static void auth_gone_cb(void *value, void *context __attribute__((unused)))
@@ -86,17 +86,17 @@ static void auth_gone_cb(void *value, void *context __attribute__((unused)))
 
 void master_auth_gone(void)
 {
-	dboxd_hash_foreach(master->conns, auth_gone_cb, NULL);
+	dboxd_hash_foreach(master_g->conns, auth_gone_cb, NULL);
 	master_lmtp_auth_gone();
 	/* The next auth gets the file afresh. */
-	master->passwd_ino = 0;
+	master_g->passwd_ino = 0;
 }
 
 /* A user the file allows but we do not: log it for the admin. */
 static const char *auth_check_user(const char *user, uint32_t uid,
 				   uint32_t gid, const char *home)
 {
-	const struct dboxd_settings *set = &master->config->set;
+	const struct dboxd_settings *set = &master_g->config->set;
 
 	if (user[0] == '\0' || strchr(user, '/') != NULL)
 		return "invalid user name";
@@ -137,13 +137,13 @@ static int auth_reply(void *context __attribute__((unused)),
 	bad = auth_check_user(user, uid, gid, home);
 	if (bad != NULL) {
 		dboxd_error("user %s refused: %s (passwd_file %s)", user, bad,
-			    master->config->set.passwd_file);
+			    master_g->config->set.passwd_file);
 		master_conn_auth_result(conn, DBOXD_AUTH_TEMPFAIL,
 					"[UNAVAILABLE] Account is misconfigured, contact the administrator");
 		return 0;
 	}
 	if (master_user_conn_count(user) >=
-	    master->config->set.max_user_connections) {
+	    master_g->config->set.max_user_connections) {
 		dboxd_info("user %s from %s: too many connections", user,
 			   conn->ip);
 		master_conn_auth_result(conn, DBOXD_AUTH_FAIL,

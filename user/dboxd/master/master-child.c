@@ -46,8 +46,8 @@ struct master_child *master_child_new(enum master_role role,
 		dboxd_fatal("out of memory");
 	child->role = role;
 	child->index = index;
-	child->next = master->children;
-	master->children = child;
+	child->next = master_g->children;
+	master_g->children = child;
 	return child;
 }
 
@@ -55,18 +55,18 @@ static void master_child_unlink(struct master_child *child)
 {
 	struct master_child **p;
 
-	for (p = &master->children; *p != NULL; p = &(*p)->next) {
+	for (p = &master_g->children; *p != NULL; p = &(*p)->next) {
 		if (*p == child) {
 			*p = child->next;
 			break;
 		}
 	}
-	if (master->auth == child)
-		master->auth = NULL;
-	if (master->template == child)
-		master->template = NULL;
-	if (master->lmtp == child)
-		master->lmtp = NULL;
+	if (master_g->auth == child)
+		master_g->auth = NULL;
+	if (master_g->template == child)
+		master_g->template = NULL;
+	if (master_g->lmtp == child)
+		master_g->lmtp = NULL;
 	dboxd_timer_remove(&child->restart_timer);
 	dboxd_ipc_destroy(&child->ipc);
 	free(child);
@@ -106,7 +106,7 @@ static void master_child_ipc_error(void *context, const char *reason)
 {
 	struct master_child *child = context;
 
-	if (master->shutting_down || child->retiring)
+	if (master_g->shutting_down || child->retiring)
 		dboxd_debug("%s: %s", master_role_name(child->role), reason);
 	/* Closing is how a child says goodbye when it exits; anything else
 	   was a malformed message, fatal for the child. */
@@ -116,7 +116,7 @@ static void master_child_ipc_error(void *context, const char *reason)
 		master_child_kill(child, reason);
 	}
 	master_child_channel_lost(child);
-	if (master->shutting_down)
+	if (master_g->shutting_down)
 		master_check_done();
 }
 
@@ -142,9 +142,9 @@ static void master_child_schedule_restart(struct master_child *child);
 static void __attribute__((noreturn))
 master_child_run(struct master_child *child, int ipc_fd)
 {
-	struct master_listeners *l = &master->listeners;
+	struct master_listeners *l = &master_g->listeners;
 	struct dboxd_role_env env = {
-		.config = master->config,
+		.config = master_g->config,
 		.ipc_fd = ipc_fd,
 		.index = child->index,
 		.empty_dir = empty_dir,
@@ -202,7 +202,7 @@ void master_child_start(struct master_child *child)
 	pid_t pid;
 
 	snprintf(empty_dir, sizeof(empty_dir), "%s/empty",
-		 master->config->set.base_dir);
+		 master_g->config->set.base_dir);
 	if (dboxd_ipc_pair_create(&pair, &error) < 0) {
 		dboxd_error("socketpair: %s", error);
 		goto retry;
@@ -220,7 +220,7 @@ void master_child_start(struct master_child *child)
 	child->pid = pid;
 	child->started_msecs = dboxd_loop_now_msecs();
 	snprintf(name, sizeof(name), "%s", master_role_name(child->role));
-	child->ipc = dboxd_ipc_create(master->loop, pair.parent_fd, name,
+	child->ipc = dboxd_ipc_create(master_g->loop, pair.parent_fd, name,
 				      role_handlers(child->role),
 				      master_child_ipc_error, child);
 	dboxd_debug("started %s (pid %d)", name, (int)pid);
@@ -238,7 +238,7 @@ static void master_child_restart_cb(void *context)
 	struct master_child *child = context;
 
 	dboxd_timer_remove(&child->restart_timer);
-	if (!master->shutting_down)
+	if (!master_g->shutting_down)
 		master_child_start(child);
 }
 
@@ -259,7 +259,7 @@ static void master_child_schedule_restart(struct master_child *child)
 	dboxd_info("restarting %s in %u ms", master_role_name(child->role),
 		   delay);
 	dboxd_timer_remove(&child->restart_timer);
-	child->restart_timer = dboxd_timer_add(master->loop, delay,
+	child->restart_timer = dboxd_timer_add(master_g->loop, delay,
 					       master_child_restart_cb, child);
 }
 
@@ -282,7 +282,7 @@ void master_child_exited(pid_t pid, int status)
 {
 	struct master_child *child;
 
-	for (child = master->children; child != NULL; child = child->next) {
+	for (child = master_g->children; child != NULL; child = child->next) {
 		if (child->pid == pid)
 			break;
 	}
@@ -294,15 +294,15 @@ void master_child_exited(pid_t pid, int status)
 	}
 	if (pid != 0)
 		log_exit(master_role_name(child->role), pid, status,
-			 master->shutting_down || child->retiring);
+			 master_g->shutting_down || child->retiring);
 	child->pid = 0;
 	if (child->ipc != NULL) {
 		dboxd_ipc_destroy(&child->ipc);
 		master_child_channel_lost(child);
 	}
-	if (master->shutting_down || child->retiring) {
+	if (master_g->shutting_down || child->retiring) {
 		master_child_unlink(child);
-		if (master->shutting_down)
+		if (master_g->shutting_down)
 			master_check_done();
 		return;
 	}
@@ -311,7 +311,7 @@ void master_child_exited(pid_t pid, int status)
 
 void master_children_start_all(void)
 {
-	for (struct master_child *c = master->children; c != NULL;
+	for (struct master_child *c = master_g->children; c != NULL;
 	     c = c->next) {
 		if (c->pid == 0 && c->restart_timer == NULL)
 			master_child_start(c);
@@ -320,7 +320,7 @@ void master_children_start_all(void)
 
 void master_children_signal(int signo)
 {
-	for (struct master_child *c = master->children; c != NULL;
+	for (struct master_child *c = master_g->children; c != NULL;
 	     c = c->next) {
 		if (c->pid > 0)
 			kill(c->pid, signo);
@@ -332,7 +332,7 @@ unsigned int master_children_running(void)
 {
 	unsigned int n = 0;
 
-	for (struct master_child *c = master->children; c != NULL;
+	for (struct master_child *c = master_g->children; c != NULL;
 	     c = c->next) {
 		if (c->pid > 0)
 			n++;
@@ -344,7 +344,7 @@ void master_logins_retire(void)
 {
 	struct master_child *c, *next;
 
-	for (c = master->children; c != NULL; c = next) {
+	for (c = master_g->children; c != NULL; c = next) {
 		next = c->next;
 		if (c->role != MASTER_ROLE_LOGIN || c->retiring)
 			continue;

@@ -17,12 +17,12 @@
 
 struct master_conn *master_conn_lookup(uint64_t id)
 {
-	return dboxd_hash_get_id(master->conns, id);
+	return dboxd_hash_get_id(master_g->conns, id);
 }
 
 static unsigned int addr_count(const char *ip)
 {
-	return (unsigned int)(uintptr_t)dboxd_hash_get_str(master->addr_counts,
+	return (unsigned int)(uintptr_t)dboxd_hash_get_str(master_g->addr_counts,
 							    ip);
 }
 
@@ -31,14 +31,14 @@ static void addr_count_add(const char *ip, int delta)
 	unsigned int n = addr_count(ip) + delta;
 
 	if (n == 0)
-		dboxd_hash_remove_str(master->addr_counts, ip);
+		dboxd_hash_remove_str(master_g->addr_counts, ip);
 	else
-		dboxd_hash_set_str(master->addr_counts, ip, (void *)(uintptr_t)n);
+		dboxd_hash_set_str(master_g->addr_counts, ip, (void *)(uintptr_t)n);
 }
 
 void master_conn_free(struct master_conn *conn)
 {
-	dboxd_hash_remove_id(master->conns, conn->id);
+	dboxd_hash_remove_id(master_g->conns, conn->id);
 	addr_count_add(conn->ip, -1);
 	if (conn->worker != NULL)
 		master_worker_conn_closed(conn->worker);
@@ -46,7 +46,7 @@ void master_conn_free(struct master_conn *conn)
 	free(conn->home);
 	free(conn->mail);
 	free(conn);
-	if (master->shutting_down)
+	if (master_g->shutting_down)
 		master_check_done();
 }
 
@@ -55,7 +55,7 @@ void master_conns_of_login_gone(struct master_child *login)
 {
 	unsigned int count;
 	struct master_conn **conns =
-		(struct master_conn **)dboxd_hash_values(master->conns, &count);
+		(struct master_conn **)dboxd_hash_values(master_g->conns, &count);
 
 	for (unsigned int i = 0; i < count; i++) {
 		if (conns[i]->login == login && conns[i]->state != CONN_HANDED)
@@ -85,7 +85,7 @@ unsigned int master_user_conn_count(const char *user)
 {
 	struct user_count_ctx ctx = { .user = user };
 
-	dboxd_hash_foreach(master->conns, user_count_cb, &ctx);
+	dboxd_hash_foreach(master_g->conns, user_count_cb, &ctx);
 	return ctx.count;
 }
 
@@ -118,11 +118,11 @@ static int login_conn_open(void *context, struct dboxd_ipc_reader *r,
 	    local_port > 65535)
 		return -1;
 	(void)local_ip;
-	if (master->shutting_down || login->retiring) {
+	if (master_g->shutting_down || login->retiring) {
 		send_open_reply(login, login_cid, 0, "Server shutting down");
 		return 0;
 	}
-	if (addr_count(ip) >= master->config->set.max_address_connections) {
+	if (addr_count(ip) >= master_g->config->set.max_address_connections) {
 		dboxd_info("refused connection from %s: %u connections from this address",
 			   ip, addr_count(ip));
 		send_open_reply(login, login_cid, 0,
@@ -132,13 +132,13 @@ static int login_conn_open(void *context, struct dboxd_ipc_reader *r,
 	conn = calloc(1, sizeof(*conn));
 	if (conn == NULL)
 		dboxd_fatal("out of memory");
-	conn->id = ++master->next_conn_id;
+	conn->id = ++master_g->next_conn_id;
 	strcpy(conn->ip, ip);
 	conn->port = port;
 	conn->flags = flags;
 	conn->login = login;
 	conn->state = CONN_PREAUTH;
-	dboxd_hash_set_id(master->conns, conn->id, conn);
+	dboxd_hash_set_id(master_g->conns, conn->id, conn);
 	addr_count_add(ip, 1);
 	send_open_reply(login, login_cid, conn->id, "");
 	return 0;

@@ -65,12 +65,12 @@ static int ksm_open_group(const char **error_r)
 
 	if (ksmg_group_open(NULL, &group, error_r) < 0)
 		return -1;
-	if (ksmg_group_set_name(group, master->config->set.ksm_group_name) < 0) {
+	if (ksmg_group_set_name(group, master_g->config->set.ksm_group_name) < 0) {
 		*error_r = ksmg_strerror(errno);
 		ksmg_group_close(&group);
 		return -1;
 	}
-	master->ksm_group = group;
+	master_g->ksm_group = group;
 	return 0;
 }
 #else
@@ -83,19 +83,19 @@ static int ksm_open_group(const char **error_r)
 
 void master_ksm_init(void)
 {
-	const char *want = master->config->set.ksm;
+	const char *want = master_g->config->set.ksm;
 	const char *error = NULL;
 
-	master->ksm_mode = DBOXD_KSM_OFF;
+	master_g->ksm_mode = DBOXD_KSM_OFF;
 	if (strcmp(want, "off") == 0) {
 		dboxd_info("ksm: off (workers are not marked mergeable)");
 		return;
 	}
 	if (strcmp(want, "group") == 0 || strcmp(want, "auto") == 0) {
 		if (ksm_open_group(&error) == 0) {
-			master->ksm_mode = DBOXD_KSM_GROUP;
+			master_g->ksm_mode = DBOXD_KSM_GROUP;
 			dboxd_info("ksm: workers join merge group '%s'",
-				   master->config->set.ksm_group_name);
+				   master_g->config->set.ksm_group_name);
 			ksm_note_run_state();
 			return;
 		}
@@ -103,7 +103,7 @@ void master_ksm_init(void)
 			dboxd_fatal("ksm = group: %s", error);
 	}
 	if (prctl_merge_supported()) {
-		master->ksm_mode = DBOXD_KSM_PRCTL;
+		master_g->ksm_mode = DBOXD_KSM_PRCTL;
 		if (error != NULL)
 			dboxd_info("ksm: no merge group (%s); workers use prctl(PR_SET_MEMORY_MERGE)",
 				   error);
@@ -121,9 +121,9 @@ void master_ksm_init(void)
 void master_ksm_add(pid_t pid, const char *user)
 {
 #ifdef HAVE_KSMGROUP
-	if (master->ksm_mode != DBOXD_KSM_GROUP || master->ksm_group == NULL)
+	if (master_g->ksm_mode != DBOXD_KSM_GROUP || master_g->ksm_group == NULL)
 		return;
-	if (ksmg_group_add_member(master->ksm_group, pid) < 0)
+	if (ksmg_group_add_member(master_g->ksm_group, pid) < 0)
 		dboxd_warn("ksm: cannot add worker %s (pid %d) to the group: %s",
 			   user, (int)pid, ksmg_strerror(errno));
 	else
@@ -138,6 +138,6 @@ void master_ksm_add(pid_t pid, const char *user)
 void master_ksm_deinit(void)
 {
 #ifdef HAVE_KSMGROUP
-	ksmg_group_close(&master->ksm_group);
+	ksmg_group_close(&master_g->ksm_group);
 #endif
 }

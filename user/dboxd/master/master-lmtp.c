@@ -70,22 +70,22 @@ static int lmtp_rcpt_lookup(void *context, struct dboxd_ipc_reader *r,
 
 	if (dboxd_ipc_get_end(r) < 0)
 		return -1;
-	if (master->auth == NULL || master->auth->ipc == NULL) {
+	if (master_g->auth == NULL || master_g->auth->ipc == NULL) {
 		send_rcpt_result(lmtp, req, DBOXD_AUTH_TEMPFAIL, "");
 		return 0;
 	}
 	l = calloc(1, sizeof(*l));
 	if (l == NULL)
 		dboxd_fatal("out of memory");
-	l->id = ++master->next_req_id;
+	l->id = ++master_g->next_req_id;
 	l->lmtp_req = req;
 	l->lmtp = lmtp;
-	dboxd_hash_set_id(master->lookups, l->id, l);
+	dboxd_hash_set_id(master_g->lookups, l->id, l);
 	master_auth_send_passwd(false);
 	dboxd_ipc_msg_init(&msg, DBOXD_IPC_USER_LOOKUP, false);
 	dboxd_ipc_put_u64(&msg, l->id);
 	dboxd_ipc_put_str(&msg, address);
-	dboxd_ipc_send(master->auth->ipc, &msg, -1);
+	dboxd_ipc_send(master_g->auth->ipc, &msg, -1);
 	return 0;
 }
 
@@ -108,17 +108,17 @@ int master_auth_user_reply(struct dboxd_ipc_reader *r)
 	uint32_t gid = dboxd_ipc_get_u32(r);
 	const char *home = dboxd_ipc_get_str(r);
 	const char *mail = dboxd_ipc_get_str(r);
-	const struct dboxd_settings *set = &master->config->set;
+	const struct dboxd_settings *set = &master_g->config->set;
 	struct master_lookup *l;
 	struct master_userinfo *u;
 
 	if (dboxd_ipc_get_end(r) < 0 || result < DBOXD_AUTH_OK ||
 	    result > DBOXD_AUTH_RESULT_MAX)
 		return -1;
-	l = dboxd_hash_get_id(master->lookups, id);
+	l = dboxd_hash_get_id(master_g->lookups, id);
 	if (l == NULL)
 		return 0;
-	dboxd_hash_remove_id(master->lookups, id);
+	dboxd_hash_remove_id(master_g->lookups, id);
 	if (result == DBOXD_AUTH_OK &&
 	    (uid == 0 || uid < set->first_valid_uid ||
 	     (set->last_valid_uid != 0 && uid > set->last_valid_uid) ||
@@ -136,8 +136,8 @@ int master_auth_user_reply(struct dboxd_ipc_reader *r)
 			dboxd_fatal("out of memory");
 		u->uid = uid;
 		u->gid = gid;
-		userinfo_free(dboxd_hash_get_str(master->users, user));
-		dboxd_hash_set_str(master->users, user, u);
+		userinfo_free(dboxd_hash_get_str(master_g->users, user));
+		dboxd_hash_set_str(master_g->users, user, u);
 	}
 	send_rcpt_result(l->lmtp, l->lmtp_req, result, user);
 	free(l);
@@ -160,12 +160,12 @@ static void lookups_clear(struct master_child *lmtp)
 	unsigned int count;
 	void **values;
 
-	dboxd_hash_foreach(master->lookups, lookup_gone_cb, lmtp);
+	dboxd_hash_foreach(master_g->lookups, lookup_gone_cb, lmtp);
 	if (lmtp != NULL)
 		return;
-	values = dboxd_hash_values(master->lookups, &count);
+	values = dboxd_hash_values(master_g->lookups, &count);
 	for (unsigned int i = 0; i < count; i++) {
-		dboxd_hash_remove_id(master->lookups,
+		dboxd_hash_remove_id(master_g->lookups,
 				     ((struct master_lookup *)values[i])->id);
 		free(values[i]);
 	}
@@ -188,7 +188,7 @@ static void delivery_gone_cb(void *value, void *context)
 void master_lmtp_child_gone(struct master_child *lmtp)
 {
 	lookups_clear(lmtp);
-	dboxd_hash_foreach(master->deliveries, delivery_gone_cb, lmtp);
+	dboxd_hash_foreach(master_g->deliveries, delivery_gone_cb, lmtp);
 }
 
 static int lmtp_deliver(void *context, struct dboxd_ipc_reader *r, int fd)
@@ -207,7 +207,7 @@ static int lmtp_deliver(void *context, struct dboxd_ipc_reader *r, int fd)
 		close(fd);
 		return -1;
 	}
-	u = dboxd_hash_get_str(master->users, user);
+	u = dboxd_hash_get_str(master_g->users, user);
 	if (u == NULL) {
 		/* only users a RCPT_LOOKUP found may be delivered to */
 		close(fd);
@@ -224,11 +224,11 @@ static int lmtp_deliver(void *context, struct dboxd_ipc_reader *r, int fd)
 	d = calloc(1, sizeof(*d));
 	if (d == NULL)
 		dboxd_fatal("out of memory");
-	d->id = ++master->next_req_id;
+	d->id = ++master_g->next_req_id;
 	d->lmtp_req = req;
 	d->lmtp = lmtp;
 	d->worker = w;
-	dboxd_hash_set_id(master->deliveries, d->id, d);
+	dboxd_hash_set_id(master_g->deliveries, d->id, d);
 	master_worker_deliver(w, d->id, sender, rcpt, fd);
 	return 0;
 }
@@ -244,10 +244,10 @@ int master_worker_delivered(struct master_worker *w,
 	if (dboxd_ipc_get_end(r) < 0 || result < DBOXD_AUTH_OK ||
 	    result > DBOXD_AUTH_RESULT_MAX)
 		return -1;
-	d = dboxd_hash_get_id(master->deliveries, id);
+	d = dboxd_hash_get_id(master_g->deliveries, id);
 	if (d == NULL || d->worker != w)
 		return -1;
-	dboxd_hash_remove_id(master->deliveries, id);
+	dboxd_hash_remove_id(master_g->deliveries, id);
 	if (w->delivery_count > 0)
 		w->delivery_count--;
 	send_delivered(d->lmtp, d->lmtp_req, result, reason);
@@ -258,14 +258,14 @@ int master_worker_delivered(struct master_worker *w,
 void master_deliveries_of_worker_gone(struct master_worker *w)
 {
 	unsigned int count;
-	void **values = dboxd_hash_values(master->deliveries, &count);
+	void **values = dboxd_hash_values(master_g->deliveries, &count);
 
 	for (unsigned int i = 0; i < count; i++) {
 		struct master_delivery *d = values[i];
 
 		if (d->worker != w)
 			continue;
-		dboxd_hash_remove_id(master->deliveries, d->id);
+		dboxd_hash_remove_id(master_g->deliveries, d->id);
 		send_delivered(d->lmtp, d->lmtp_req, DBOXD_AUTH_TEMPFAIL,
 			       "Mail service restarted, try again");
 		free(d);

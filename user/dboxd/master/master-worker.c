@@ -44,7 +44,7 @@ static char self_exe[4096];
 
 unsigned int master_workers_count(void)
 {
-	return dboxd_hash_count(master->workers);
+	return dboxd_hash_count(master_g->workers);
 }
 
 static void handoff_free(struct master_handoff *h)
@@ -64,7 +64,7 @@ static void handoff_fail(struct master_handoff *h, const char *reason)
 	char line[512];
 	int n;
 
-	/* a delivery is answered through master->deliveries instead */
+	/* a delivery is answered through master_g->deliveries instead */
 	if (h->deliver) {
 		handoff_free(h);
 		return;
@@ -108,11 +108,11 @@ static void worker_send_client(struct master_worker *w,
 static void worker_untable(struct master_worker *w)
 {
 	if (w->in_table) {
-		dboxd_hash_remove_str(master->workers, w->user);
+		dboxd_hash_remove_str(master_g->workers, w->user);
 		w->in_table = false;
 	}
 	if (w->spawn_id != 0) {
-		dboxd_hash_remove_id(master->spawning, w->spawn_id);
+		dboxd_hash_remove_id(master_g->spawning, w->spawn_id);
 		w->spawn_id = 0;
 	}
 }
@@ -122,7 +122,7 @@ static void worker_free(struct master_worker *w, const char *reason)
 {
 	unsigned int count;
 	struct master_conn **conns =
-		(struct master_conn **)dboxd_hash_values(master->conns, &count);
+		(struct master_conn **)dboxd_hash_values(master_g->conns, &count);
 
 	worker_untable(w);
 	master_deliveries_of_worker_gone(w);
@@ -313,19 +313,19 @@ static int worker_start_template(struct master_worker *w, int child_fd,
 {
 	struct dboxd_ipc_msg msg;
 
-	if (master->template == NULL || master->template->ipc == NULL) {
+	if (master_g->template == NULL || master_g->template->ipc == NULL) {
 		close(child_fd);
 		*error_r = "worker template is not running";
 		return -1;
 	}
-	w->spawn_id = ++master->next_spawn_id;
-	dboxd_hash_set_id(master->spawning, w->spawn_id, w);
+	w->spawn_id = ++master_g->next_spawn_id;
+	dboxd_hash_set_id(master_g->spawning, w->spawn_id, w);
 	dboxd_ipc_msg_init(&msg, DBOXD_IPC_SPAWN, false);
 	dboxd_ipc_put_u64(&msg, w->spawn_id);
 	dboxd_ipc_put_u32(&msg, w->uid);
 	dboxd_ipc_put_u32(&msg, w->gid);
 	dboxd_ipc_put_str(&msg, w->user);
-	dboxd_ipc_send(master->template->ipc, &msg, child_fd);
+	dboxd_ipc_send(master_g->template->ipc, &msg, child_fd);
 	return 0;
 }
 
@@ -338,7 +338,7 @@ static void worker_send_settings(struct master_worker *w)
 
 		if (!def->worker)
 			continue;
-		dboxd_config_format(master->config, def, value, sizeof(value));
+		dboxd_config_format(master_g->config, def, value, sizeof(value));
 		dboxd_ipc_msg_init(&msg, DBOXD_IPC_SETTING, false);
 		dboxd_ipc_put_str(&msg, def->name);
 		dboxd_ipc_put_str(&msg, value);
@@ -349,7 +349,7 @@ static void worker_send_settings(struct master_worker *w)
 static struct master_worker *worker_spawn(const struct master_userinfo *u,
 					  const char **error_r)
 {
-	bool exec_mode = strcmp(master->config->set.worker_spawn, "exec") == 0;
+	bool exec_mode = strcmp(master_g->config->set.worker_spawn, "exec") == 0;
 	struct master_worker *w = calloc(1, sizeof(*w));
 	struct dboxd_ipc_pair pair;
 	struct dboxd_ipc_msg msg;
@@ -373,7 +373,7 @@ static struct master_worker *worker_spawn(const struct master_userinfo *u,
 		worker_untable(w);
 		goto free_worker;
 	}
-	w->ipc = dboxd_ipc_create(master->loop, pair.parent_fd, "worker",
+	w->ipc = dboxd_ipc_create(master_g->loop, pair.parent_fd, "worker",
 				  worker_handlers, worker_ipc_error, w);
 	if (exec_mode)
 		worker_send_settings(w);
@@ -381,9 +381,9 @@ static struct master_worker *worker_spawn(const struct master_userinfo *u,
 	dboxd_ipc_put_str(&msg, w->user);
 	dboxd_ipc_put_str(&msg, w->home);
 	dboxd_ipc_put_str(&msg, w->mail);
-	dboxd_ipc_put_u32(&msg, master->ksm_mode);
+	dboxd_ipc_put_u32(&msg, master_g->ksm_mode);
 	dboxd_ipc_send(w->ipc, &msg, -1);
-	dboxd_hash_set_str(master->workers, w->user, w);
+	dboxd_hash_set_str(master_g->workers, w->user, w);
 	w->in_table = true;
 	dboxd_debug("starting worker for %s (%s)", w->user,
 		    exec_mode ? "exec" : "template");
@@ -401,7 +401,7 @@ void master_worker_handoff(struct master_conn *conn, const char *tag,
 			   const void *pending, size_t pending_len,
 			   uint32_t flags, int fd)
 {
-	struct master_worker *w = dboxd_hash_get_str(master->workers,
+	struct master_worker *w = dboxd_hash_get_str(master_g->workers,
 						     conn->user);
 	struct master_handoff *h = calloc(1, sizeof(*h));
 	const char *error;
@@ -445,7 +445,7 @@ void master_worker_handoff(struct master_conn *conn, const char *tag,
 struct master_worker *master_worker_get(const struct master_userinfo *u,
 					const char **error_r)
 {
-	struct master_worker *w = dboxd_hash_get_str(master->workers, u->user);
+	struct master_worker *w = dboxd_hash_get_str(master_g->workers, u->user);
 
 	return w != NULL ? w : worker_spawn(u, error_r);
 }
@@ -481,10 +481,10 @@ static int template_spawned(void *context __attribute__((unused)),
 
 	if (dboxd_ipc_get_end(r) < 0)
 		return -1;
-	w = dboxd_hash_get_id(master->spawning, spawn_id);
+	w = dboxd_hash_get_id(master_g->spawning, spawn_id);
 	if (w == NULL)
 		return 0;	/* already gone */
-	dboxd_hash_remove_id(master->spawning, spawn_id);
+	dboxd_hash_remove_id(master_g->spawning, spawn_id);
 	w->spawn_id = 0;
 	if (pid == 0) {
 		dboxd_error("worker template could not start a worker for %s: %s",
@@ -518,5 +518,5 @@ static void worker_term_cb(void *value, void *context __attribute__((unused)))
 
 void master_workers_shutdown(void)
 {
-	dboxd_hash_foreach(master->workers, worker_term_cb, NULL);
+	dboxd_hash_foreach(master_g->workers, worker_term_cb, NULL);
 }

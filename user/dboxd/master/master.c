@@ -34,7 +34,7 @@
 /* How long children get to finish after SIGTERM before SIGKILL. */
 #define SHUTDOWN_GRACE_MSECS 10000
 
-struct dboxd_master *master;
+struct dboxd_master *master_g;
 
 static int pid_fd = -1;
 static char pid_path[4096];
@@ -60,7 +60,7 @@ static int mkdir_owned(const char *path, mode_t mode)
 static int master_prepare_dirs(const char **error_r)
 {
 	static char error[4300];
-	const char *base = master->config->set.base_dir;
+	const char *base = master_g->config->set.base_dir;
 	char empty[4096], pid[32];
 	int n;
 
@@ -105,11 +105,11 @@ fail:
 
 void master_check_done(void)
 {
-	if (!master->shutting_down)
+	if (!master_g->shutting_down)
 		return;
 	if (master_children_running() == 0 && master_workers_count() == 0 &&
-	    dboxd_hash_count(master->conns) == 0)
-		dboxd_loop_stop(master->loop);
+	    dboxd_hash_count(master_g->conns) == 0)
+		dboxd_loop_stop(master_g->loop);
 }
 
 static void master_shutdown_deadline(void *context __attribute__((unused)))
@@ -117,19 +117,19 @@ static void master_shutdown_deadline(void *context __attribute__((unused)))
 	dboxd_warn("children still running after %u ms; killing them",
 		   SHUTDOWN_GRACE_MSECS);
 	master_children_signal(SIGKILL);
-	dboxd_loop_stop(master->loop);
+	dboxd_loop_stop(master_g->loop);
 }
 
 static void master_shutdown(int signo)
 {
-	if (master->shutting_down)
+	if (master_g->shutting_down)
 		return;
 	dboxd_info("signal %d: shutting down", signo);
-	master->shutting_down = true;
-	master_listeners_close(&master->listeners);
+	master_g->shutting_down = true;
+	master_listeners_close(&master_g->listeners);
 	master_children_signal(SIGTERM);
 	master_workers_shutdown();
-	dboxd_timer_add(master->loop, SHUTDOWN_GRACE_MSECS,
+	dboxd_timer_add(master_g->loop, SHUTDOWN_GRACE_MSECS,
 			master_shutdown_deadline, NULL);
 	master_check_done();
 }
@@ -137,15 +137,15 @@ static void master_shutdown(int signo)
 /* New auth/template/login children for the current config. */
 static void master_create_children(void)
 {
-	const struct dboxd_settings *set = &master->config->set;
+	const struct dboxd_settings *set = &master_g->config->set;
 
-	master->auth = master_child_new(MASTER_ROLE_AUTH, 0);
+	master_g->auth = master_child_new(MASTER_ROLE_AUTH, 0);
 	if (strcmp(set->worker_spawn, "template") == 0)
-		master->template = master_child_new(MASTER_ROLE_TEMPLATE, 0);
+		master_g->template = master_child_new(MASTER_ROLE_TEMPLATE, 0);
 	for (unsigned int i = 0; i < set->login_processes; i++)
 		master_child_new(MASTER_ROLE_LOGIN, i);
-	if (master->listeners.lmtp_count > 0)
-		master->lmtp = master_child_new(MASTER_ROLE_LMTP, 0);
+	if (master_g->listeners.lmtp_count > 0)
+		master_g->lmtp = master_child_new(MASTER_ROLE_LMTP, 0);
 }
 
 static void master_retire(struct master_child *child)
@@ -162,8 +162,8 @@ static void master_reload(void)
 	struct dboxd_config *config, *old;
 	const char *error;
 
-	dboxd_info("SIGHUP: reloading %s", master->config_path);
-	if (dboxd_config_load(master->config_path, &config, &error) < 0) {
+	dboxd_info("SIGHUP: reloading %s", master_g->config_path);
+	if (dboxd_config_load(master_g->config_path, &config, &error) < 0) {
 		dboxd_error("reload failed, keeping the running config: %s",
 			    error);
 		return;
@@ -174,28 +174,28 @@ static void master_reload(void)
 		dboxd_config_free(&config);
 		return;
 	}
-	if (strcmp(config->set.base_dir, master->config->set.base_dir) != 0)
+	if (strcmp(config->set.base_dir, master_g->config->set.base_dir) != 0)
 		dboxd_warn("base_dir changes only on restart");
-	if (master_listeners_reload(config, &master->listeners, &error) < 0) {
+	if (master_listeners_reload(config, &master_g->listeners, &error) < 0) {
 		dboxd_error("reload failed, keeping the running config: %s",
 			    error);
 		dboxd_config_free(&config);
 		return;
 	}
-	old = master->config;
-	master->config = config;
+	old = master_g->config;
+	master_g->config = config;
 	free(config->set.base_dir);
 	config->set.base_dir = strdup(old->set.base_dir);
 	if (config->set.base_dir == NULL)
 		dboxd_fatal("out of memory");
 	dboxd_log_apply(&config->set);
 	master_logins_retire();
-	master_retire(master->auth);
-	master_retire(master->template);
-	master_retire(master->lmtp);
-	master->auth = NULL;
-	master->template = NULL;
-	master->lmtp = NULL;
+	master_retire(master_g->auth);
+	master_retire(master_g->template);
+	master_retire(master_g->lmtp);
+	master_g->auth = NULL;
+	master_g->template = NULL;
+	master_g->lmtp = NULL;
 	master_create_children();
 	master_children_start_all();
 	dboxd_config_free(&old);
@@ -216,13 +216,13 @@ static void master_signal_cb(void *context __attribute__((unused)),
 {
 	struct signalfd_siginfo si;
 
-	while (read(master->signal_fd, &si, sizeof(si)) == sizeof(si)) {
+	while (read(master_g->signal_fd, &si, sizeof(si)) == sizeof(si)) {
 		switch (si.ssi_signo) {
 		case SIGCHLD:
 			master_reap();
 			break;
 		case SIGHUP:
-			if (!master->shutting_down)
+			if (!master_g->shutting_down)
 				master_reload();
 			break;
 		case SIGTERM:
@@ -245,10 +245,10 @@ static int master_signals_init(void)
 	sigaddset(&set, SIGINT);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
 		return -1;
-	master->signal_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (master->signal_fd < 0)
+	master_g->signal_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (master_g->signal_fd < 0)
 		return -1;
-	master->signal_io = dboxd_io_add(master->loop, master->signal_fd,
+	master_g->signal_io = dboxd_io_add(master_g->loop, master_g->signal_fd,
 					 DBOXD_IO_READ, master_signal_cb, NULL);
 	return 0;
 }
@@ -270,11 +270,11 @@ int master_main(const char *config_path)
 		fprintf(stderr, "dboxd: %s\n", error);
 		return 1;
 	}
-	master = calloc(1, sizeof(*master));
-	if (master == NULL)
+	master_g = calloc(1, sizeof(*master_g));
+	if (master_g == NULL)
 		dboxd_fatal("out of memory");
-	master->config = config;
-	master->config_path = strdup(config_path);
+	master_g->config = config;
+	master_g->config_path = strdup(config_path);
 	dboxd_log_set_role("master");
 	dboxd_log_apply(&config->set);
 	if (master_prepare_dirs(&error) < 0) {
@@ -283,22 +283,22 @@ int master_main(const char *config_path)
 	}
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
 		dboxd_warn("PR_SET_CHILD_SUBREAPER: %m");
-	if (dboxd_loop_create(DBOXD_LOOP_EPOLL, &master->loop, &error) < 0) {
+	if (dboxd_loop_create(DBOXD_LOOP_EPOLL, &master_g->loop, &error) < 0) {
 		dboxd_error("event loop: %s", error);
 		return 1;
 	}
-	master->conns = dboxd_hash_create();
-	master->addr_counts = dboxd_hash_create();
-	master->workers = dboxd_hash_create();
-	master->spawning = dboxd_hash_create();
-	master->users = dboxd_hash_create();
-	master->lookups = dboxd_hash_create();
-	master->deliveries = dboxd_hash_create();
+	master_g->conns = dboxd_hash_create();
+	master_g->addr_counts = dboxd_hash_create();
+	master_g->workers = dboxd_hash_create();
+	master_g->spawning = dboxd_hash_create();
+	master_g->users = dboxd_hash_create();
+	master_g->lookups = dboxd_hash_create();
+	master_g->deliveries = dboxd_hash_create();
 	if (master_signals_init() < 0) {
 		dboxd_error("signals: %m");
 		return 1;
 	}
-	if (master_listeners_open(config, &master->listeners, &error) < 0) {
+	if (master_listeners_open(config, &master_g->listeners, &error) < 0) {
 		dboxd_error("%s", error);
 		return 1;
 	}
@@ -307,7 +307,7 @@ int master_main(const char *config_path)
 	master_children_start_all();
 	dboxd_info("dboxd started (pid %d, workers from %s)", (int)getpid(),
 		   config->set.worker_spawn);
-	if (dboxd_loop_run(master->loop) < 0)
+	if (dboxd_loop_run(master_g->loop) < 0)
 		dboxd_error("event loop: %m");
 	master_ksm_deinit();
 	unlink(pid_path);

@@ -7,7 +7,7 @@
  * user. It never parses IMAP and never sees a password in clear except to
  * pass it on to auth.
  *
- * Lifetime: children are tracked in master->children; a child's channel
+ * Lifetime: children are tracked in master_g->children; a child's channel
  * closing or its pid exiting (SIGCHLD) ends it, and roles other than
  * workers are restarted with back-off. Connections (struct master_conn)
  * exist from the login's CONN_OPEN until CONN_CLOSED from whoever owns the
@@ -81,7 +81,7 @@ struct master_worker {
 	/* LMTP deliveries sent (or queued) to it and not answered */
 	unsigned int delivery_count;
 	struct master_handoff *queue, **queue_tail;
-	bool in_table;		/* master->workers has it under user */
+	bool in_table;		/* master_g->workers has it under user */
 };
 
 enum master_conn_state {
@@ -141,7 +141,7 @@ struct dboxd_master {
 	off_t passwd_size;
 };
 
-extern struct dboxd_master *master;
+extern struct dboxd_master *master_g;
 
 /* master.c */
 int master_main(const char *config_path);

@@ -100,7 +100,7 @@ static int parse_one(struct imap_cmd *cmd, const struct imap_arg *args,
 	return used;
 }
 
-bool cmd_append(struct imap_cmd *cmd)
+bool imap_cmd_append(struct imap_cmd *cmd)
 {
 	struct imap_client *c = cmd->client;
 	const struct imap_arg *args = cmd->args + 1;

@@ -14,7 +14,7 @@ static bool no_args(struct imap_cmd *cmd)
 	return imap_arg_is_eol(cmd->args);
 }
 
-bool cmd_capability(struct imap_cmd *cmd)
+bool imap_cmd_capability(struct imap_cmd *cmd)
 {
 	if (!no_args(cmd))
 		return imap_cmd_bad(cmd, "Unexpected arguments");
@@ -23,14 +23,14 @@ bool cmd_capability(struct imap_cmd *cmd)
 	return imap_cmd_ok(cmd, "Capability completed.");
 }
 
-bool cmd_noop(struct imap_cmd *cmd)
+bool imap_cmd_noop(struct imap_cmd *cmd)
 {
 	if (!no_args(cmd))
 		return imap_cmd_bad(cmd, "Unexpected arguments");
 	return imap_cmd_ok(cmd, "NOOP completed.");
 }
 
-bool cmd_check(struct imap_cmd *cmd)
+bool imap_cmd_check(struct imap_cmd *cmd)
 {
 	if (!no_args(cmd))
 		return imap_cmd_bad(cmd, "Unexpected arguments");
@@ -38,7 +38,7 @@ bool cmd_check(struct imap_cmd *cmd)
 	return imap_cmd_ok(cmd, "Check completed.");
 }
 
-bool cmd_logout(struct imap_cmd *cmd)
+bool imap_cmd_logout(struct imap_cmd *cmd)
 {
 	if (!no_args(cmd))
 		return imap_cmd_bad(cmd, "Unexpected arguments");
@@ -48,7 +48,7 @@ bool cmd_logout(struct imap_cmd *cmd)
 	return true;
 }
 
-bool cmd_id(struct imap_cmd *cmd)
+bool imap_cmd_id(struct imap_cmd *cmd)
 {
 	const struct imap_arg *list;
 	unsigned int count;
@@ -63,7 +63,7 @@ bool cmd_id(struct imap_cmd *cmd)
 	return imap_cmd_ok(cmd, "ID completed.");
 }
 
-bool cmd_enable(struct imap_cmd *cmd)
+bool imap_cmd_enable(struct imap_cmd *cmd)
 {
 	struct imap_client *c = cmd->client;
 	struct dboxd_buf *out = &c->out;
@@ -98,7 +98,7 @@ bool cmd_enable(struct imap_cmd *cmd)
 	return imap_cmd_ok(cmd, "Enabled.");
 }
 
-bool cmd_namespace(struct imap_cmd *cmd)
+bool imap_cmd_namespace(struct imap_cmd *cmd)
 {
 	if (!no_args(cmd))
 		return imap_cmd_bad(cmd, "Unexpected arguments");
@@ -107,17 +107,17 @@ bool cmd_namespace(struct imap_cmd *cmd)
 	return imap_cmd_ok(cmd, "Namespace completed.");
 }
 
-bool cmd_login_again(struct imap_cmd *cmd)
+bool imap_cmd_login_again(struct imap_cmd *cmd)
 {
 	return imap_cmd_bad(cmd, "Already logged in.");
 }
 
-bool cmd_starttls_late(struct imap_cmd *cmd)
+bool imap_cmd_starttls_late(struct imap_cmd *cmd)
 {
 	return imap_cmd_bad(cmd, "STARTTLS is only possible before login.");
 }
 
-bool cmd_compress(struct imap_cmd *cmd)
+bool imap_cmd_compress(struct imap_cmd *cmd)
 {
 	struct imap_client *c = cmd->client;
 	const char *mech, *error;

@@ -90,12 +90,12 @@ static bool cmd_copy_full(struct imap_cmd *cmd, bool move)
 	return true;
 }
 
-bool cmd_copy(struct imap_cmd *cmd)
+bool imap_cmd_copy(struct imap_cmd *cmd)
 {
 	return cmd_copy_full(cmd, false);
 }
 
-bool cmd_move(struct imap_cmd *cmd)
+bool imap_cmd_move(struct imap_cmd *cmd)
 {
 	return cmd_copy_full(cmd, true);
 }

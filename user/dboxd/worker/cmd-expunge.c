@@ -10,7 +10,7 @@
 #include "imap-util.h"
 #include "worker.h"
 
-bool cmd_expunge(struct imap_cmd *cmd)
+bool imap_cmd_expunge(struct imap_cmd *cmd)
 {
 	struct imap_client *c = cmd->client;
 	const struct dbox_mail *mails;

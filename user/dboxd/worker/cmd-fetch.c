@@ -224,7 +224,7 @@ static void fetch_vanished(struct imap_cmd *cmd, const char *set,
 	free(uids);
 }
 
-bool cmd_fetch(struct imap_cmd *cmd)
+bool imap_cmd_fetch(struct imap_cmd *cmd)
 {
 	struct imap_client *c = cmd->client;
 	struct fetch_ctx *ctx;

@@ -13,13 +13,13 @@ static bool idle_line(struct imap_cmd *cmd, const char *line)
 {
 	struct imap_client *c = cmd->client;
 
-	imap_client_set_timeout(c, worker->set->imap_timeout);
+	imap_client_set_timeout(c, worker_g->set->imap_timeout);
 	if (strcasecmp(line, "DONE") != 0)
 		return imap_cmd_bad(cmd, "Expected DONE.");
 	return imap_cmd_ok(cmd, "Idle completed.");
 }
 
-bool cmd_idle(struct imap_cmd *cmd)
+bool imap_cmd_idle(struct imap_cmd *cmd)
 {
 	struct imap_client *c = cmd->client;
 
@@ -27,7 +27,7 @@ bool cmd_idle(struct imap_cmd *cmd)
 		return imap_cmd_bad(cmd, "Unexpected arguments");
 	imap_sync(c, true);
 	imap_client_send(c, "+ idling");
-	imap_client_set_timeout(c, worker->set->imap_idle_timeout);
+	imap_client_set_timeout(c, worker_g->set->imap_idle_timeout);
 	cmd->line = idle_line;
 	return false;
 }

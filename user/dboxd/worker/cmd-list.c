@@ -260,7 +260,7 @@ static void list_free(struct list_ctx *ctx)
 	dbox_mailbox_list_free(&ctx->infos, ctx->info_count);
 }
 
-bool cmd_list(struct imap_cmd *cmd)
+bool imap_cmd_list(struct imap_cmd *cmd)
 {
 	struct imap_client *c = cmd->client;
 	const struct imap_arg *args = cmd->args, *list;
@@ -315,7 +315,7 @@ bool cmd_list(struct imap_cmd *cmd)
 	return imap_cmd_ok(cmd, "List completed.");
 }
 
-bool cmd_lsub(struct imap_cmd *cmd)
+bool imap_cmd_lsub(struct imap_cmd *cmd)
 {
 	struct imap_client *c = cmd->client;
 	struct list_ctx ctx = { .cmd = cmd, .sel = LIST_SEL_SUBSCRIBED };

@@ -75,7 +75,7 @@ static int parse_create_params(const struct imap_arg *args,
 	return 0;
 }
 
-bool cmd_create(struct imap_cmd *cmd)
+bool imap_cmd_create(struct imap_cmd *cmd)
 {
 	struct imap_client *c = cmd->client;
 	const char *raw, *name, *error;
@@ -104,7 +104,7 @@ bool cmd_create(struct imap_cmd *cmd)
 	return imap_cmd_ok(cmd, "Create completed.");
 }
 
-bool cmd_delete(struct imap_cmd *cmd)
+bool imap_cmd_delete(struct imap_cmd *cmd)
 {
 	struct imap_client *c = cmd->client;
 	const char *name, *error;
@@ -126,7 +126,7 @@ bool cmd_delete(struct imap_cmd *cmd)
 	return imap_cmd_ok(cmd, "Delete completed.");
 }
 
-bool cmd_rename(struct imap_cmd *cmd)
+bool imap_cmd_rename(struct imap_cmd *cmd)
 {
 	const char *from, *to, *error;
 
@@ -156,12 +156,12 @@ static bool cmd_subscribe_full(struct imap_cmd *cmd, bool subscribe)
 			   subscribe ? "Subscribe" : "Unsubscribe");
 }
 
-bool cmd_subscribe(struct imap_cmd *cmd)
+bool imap_cmd_subscribe(struct imap_cmd *cmd)
 {
 	return cmd_subscribe_full(cmd, true);
 }
 
-bool cmd_unsubscribe(struct imap_cmd *cmd)
+bool imap_cmd_unsubscribe(struct imap_cmd *cmd)
 {
 	return cmd_subscribe_full(cmd, false);
 }

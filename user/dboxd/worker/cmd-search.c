@@ -85,7 +85,7 @@ int imap_cmd_search_program(struct imap_cmd *cmd, const struct imap_arg *args,
 	return 0;
 }
 
-bool cmd_search(struct imap_cmd *cmd)
+bool imap_cmd_search(struct imap_cmd *cmd)
 {
 	struct imap_client *c = cmd->client;
 	const struct imap_arg *args = cmd->args, *list;

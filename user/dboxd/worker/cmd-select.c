@@ -158,12 +158,12 @@ static bool cmd_select_full(struct imap_cmd *cmd, bool readonly)
 			   readonly ? "Examine" : "Select");
 }
 
-bool cmd_select(struct imap_cmd *cmd)
+bool imap_cmd_select(struct imap_cmd *cmd)
 {
 	return cmd_select_full(cmd, false);
 }
 
-bool cmd_examine(struct imap_cmd *cmd)
+bool imap_cmd_examine(struct imap_cmd *cmd)
 {
 	return cmd_select_full(cmd, true);
 }
@@ -190,7 +190,7 @@ static int expunge_deleted(struct imap_client *c, const char **error_r)
 	return ret;
 }
 
-bool cmd_close(struct imap_cmd *cmd)
+bool imap_cmd_close(struct imap_cmd *cmd)
 {
 	struct imap_client *c = cmd->client;
 	const char *error;
@@ -210,7 +210,7 @@ bool cmd_close(struct imap_cmd *cmd)
 	return imap_cmd_ok(cmd, "Close completed.");
 }
 
-bool cmd_unselect(struct imap_cmd *cmd)
+bool imap_cmd_unselect(struct imap_cmd *cmd)
 {
 	if (!imap_arg_is_eol(cmd->args))
 		return imap_cmd_bad(cmd, "Unexpected arguments");

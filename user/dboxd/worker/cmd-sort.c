@@ -349,7 +349,7 @@ static int parse_criteria(const struct imap_arg *list, struct dboxd_pool *pool,
 	return 0;
 }
 
-bool cmd_sort(struct imap_cmd *cmd)
+bool imap_cmd_sort(struct imap_cmd *cmd)
 {
 	struct imap_client *c = cmd->client;
 	const struct imap_arg *list;
@@ -681,7 +681,7 @@ static struct thread_node *references(struct sort_ctx *ctx)
 	return roots;
 }
 
-bool cmd_thread(struct imap_cmd *cmd)
+bool imap_cmd_thread(struct imap_cmd *cmd)
 {
 	struct imap_client *c = cmd->client;
 	struct search_program prog;

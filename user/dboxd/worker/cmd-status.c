@@ -73,13 +73,13 @@ int imap_status_write(struct imap_client *c, const char *name,
 	     st.highest_modseq);
 	ITEM(IMAP_STATUS_SIZE, "SIZE %" PRIu64, st.size);
 	ITEM(IMAP_STATUS_APPENDLIMIT, "APPENDLIMIT %llu",
-	     (unsigned long long)worker->set->imap_max_literal_size);
+	     (unsigned long long)worker_g->set->imap_max_literal_size);
 #undef ITEM
 	dboxd_buf_append_str(&c->out, ")\r\n");
 	return 0;
 }
 
-bool cmd_status(struct imap_cmd *cmd)
+bool imap_cmd_status(struct imap_cmd *cmd)
 {
 	const struct imap_arg *list;
 	const char *name, *error;

@@ -51,7 +51,7 @@ static void write_modified(struct imap_cmd *cmd, const uint32_t *failed,
 	free(ids);
 }
 
-bool cmd_store(struct imap_cmd *cmd)
+bool imap_cmd_store(struct imap_cmd *cmd)
 {
 	struct imap_client *c = cmd->client;
 	const struct imap_arg *args = cmd->args, *list;

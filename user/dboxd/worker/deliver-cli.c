@@ -41,9 +41,9 @@ static int user_allowed(const struct dboxd_settings *set,
 	       u->gid >= set->first_valid_gid && u->home[0] == '/';
 }
 
-int deliver_main(const char *config_path, const char *address,
+int dboxd_deliver_main(const char *config_path, const char *address,
 		 const char *mailbox, const char *sender);
-int deliver_main(const char *config_path, const char *address,
+int dboxd_deliver_main(const char *config_path, const char *address,
 		 const char *mailbox, const char *sender)
 {
 	struct dboxd_config *config;
@@ -114,12 +114,12 @@ int deliver_main(const char *config_path, const char *address,
 							    EX_TEMPFAIL_;
 	}
 	/* the storage glue expects a worker around it */
-	worker = calloc(1, sizeof(*worker));
-	if (worker == NULL)
+	worker_g = calloc(1, sizeof(*worker_g));
+	if (worker_g == NULL)
 		return EX_TEMPFAIL_;
-	worker->config = config;
-	worker->set = &config->set;
-	if (dboxd_loop_create(DBOXD_LOOP_EPOLL, &worker->loop, &error) < 0 ||
+	worker_g->config = config;
+	worker_g->set = &config->set;
+	if (dboxd_loop_create(DBOXD_LOOP_EPOLL, &worker_g->loop, &error) < 0 ||
 	    imap_storage_open(user, home, mail, &error) < 0) {
 		dboxd_error("%s", error);
 		return EX_TEMPFAIL_;

@@ -39,7 +39,7 @@ const char *imap_client_capabilities(void)
 			 "APPENDLIMIT=%llu MULTIAPPEND SORT "
 			 "THREAD=REFERENCES THREAD=ORDEREDSUBJECT UTF8=ACCEPT "
 			 "COMPRESS=DEFLATE",
-			 (unsigned long long)worker->set->imap_max_literal_size);
+			 (unsigned long long)worker_g->set->imap_max_literal_size);
 	return caps;
 }
 
@@ -48,9 +48,9 @@ void imap_client_create(uint64_t conn_id, int fd, const char *tag,
 			uint32_t flags, const char *ip)
 {
 	struct imap_reader_settings rs = {
-		.max_line = worker->set->imap_max_line_length,
-		.max_literal = worker->set->imap_max_literal_size,
-		.max_literals_total = 4 * worker->set->imap_max_literal_size,
+		.max_line = worker_g->set->imap_max_line_length,
+		.max_literal = worker_g->set->imap_max_literal_size,
+		.max_literals_total = 4 * worker_g->set->imap_max_literal_size,
 		.max_literals = 1000,
 	};
 	struct imap_client *c = calloc(1, sizeof(*c));
@@ -68,13 +68,13 @@ void imap_client_create(uint64_t conn_id, int fd, const char *tag,
 	dboxd_pool_init_secret(&c->pool);
 	c->reader = imap_reader_create(&rs);
 	c->state = IMAP_STATE_AUTH;
-	c->next = worker->clients;
+	c->next = worker_g->clients;
 	if (c->next != NULL)
 		c->next->prev = c;
-	worker->clients = c;
-	worker->client_count++;
-	c->io = dboxd_io_add(worker->loop, fd, 0, client_io_cb, c);
-	c->timeout = dboxd_timer_add(worker->loop, worker->set->imap_timeout,
+	worker_g->clients = c;
+	worker_g->client_count++;
+	c->io = dboxd_io_add(worker_g->loop, fd, 0, client_io_cb, c);
+	c->timeout = dboxd_timer_add(worker_g->loop, worker_g->set->imap_timeout,
 				     client_timeout_cb, c);
 	dboxd_buf_append(&c->in, pending, pending_len);
 	imap_client_send(c, "%s OK [CAPABILITY %s] Logged in", tag,
@@ -110,10 +110,10 @@ void imap_client_destroy(struct imap_client *c, const char *reason)
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else
-		worker->clients = c->next;
+		worker_g->clients = c->next;
 	if (c->next != NULL)
 		c->next->prev = c->prev;
-	worker->client_count--;
+	worker_g->client_count--;
 	dboxd_timer_remove(&c->timeout);
 	dboxd_io_remove(&c->io);
 	close(c->fd);
@@ -269,7 +269,7 @@ static size_t client_pending_out(struct imap_client *c)
    edges: the caller must come back after consuming input), 0 at EAGAIN. */
 static int client_read(struct imap_client *c)
 {
-	size_t cap = worker->set->imap_max_line_length + 65536;
+	size_t cap = worker_g->set->imap_max_line_length + 65536;
 
 	for (;;) {
 		if (dboxd_buf_len(&c->in) >= cap)
@@ -294,7 +294,7 @@ static int client_read(struct imap_client *c)
 			dboxd_buf_append(&c->in, buf, (size_t)n);
 		}
 		if (c->cmd == NULL || c->cmd->line == NULL)
-			dboxd_timer_reset(c->timeout, worker->set->imap_timeout);
+			dboxd_timer_reset(c->timeout, worker_g->set->imap_timeout);
 	}
 }
 
@@ -305,7 +305,7 @@ static bool client_wants_input(struct imap_client *c)
 	if (c->cmd != NULL && c->cmd->line == NULL)
 		return false;
 	return dboxd_buf_len(&c->in) <
-	       worker->set->imap_max_line_length + 65536;
+	       worker_g->set->imap_max_line_length + 65536;
 }
 
 /* Handle the reader's verdict on the input. Returns true if it did

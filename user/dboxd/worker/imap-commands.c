@@ -16,45 +16,45 @@
 
 static const struct imap_cmd_def imap_cmds[] = {
 	/* any state */
-	{ "CAPABILITY",	cmd_capability,	0 },
-	{ "NOOP",	cmd_noop,	0 },
-	{ "LOGOUT",	cmd_logout,	0 },
-	{ "ID",		cmd_id,		0 },
-	{ "ENABLE",	cmd_enable,	0 },
-	{ "COMPRESS",	cmd_compress,	0 },
-	{ "LOGIN",	cmd_login_again, 0 },
-	{ "AUTHENTICATE", cmd_login_again, 0 },
-	{ "STARTTLS",	cmd_starttls_late, 0 },
+	{ "CAPABILITY",	imap_cmd_capability,	0 },
+	{ "NOOP",	imap_cmd_noop,	0 },
+	{ "LOGOUT",	imap_cmd_logout,	0 },
+	{ "ID",		imap_cmd_id,		0 },
+	{ "ENABLE",	imap_cmd_enable,	0 },
+	{ "COMPRESS",	imap_cmd_compress,	0 },
+	{ "LOGIN",	imap_cmd_login_again, 0 },
+	{ "AUTHENTICATE", imap_cmd_login_again, 0 },
+	{ "STARTTLS",	imap_cmd_starttls_late, 0 },
 	/* authenticated */
-	{ "SELECT",	cmd_select,	0 },
-	{ "EXAMINE",	cmd_examine,	0 },
-	{ "CREATE",	cmd_create,	0 },
-	{ "DELETE",	cmd_delete,	0 },
-	{ "RENAME",	cmd_rename,	0 },
-	{ "SUBSCRIBE",	cmd_subscribe,	0 },
-	{ "UNSUBSCRIBE", cmd_unsubscribe, 0 },
-	{ "LIST",	cmd_list,	0 },
-	{ "LSUB",	cmd_lsub,	0 },
-	{ "STATUS",	cmd_status,	0 },
-	{ "APPEND",	cmd_append,	0 },
-	{ "NAMESPACE",	cmd_namespace,	0 },
-	{ "IDLE",	cmd_idle,	0 },
+	{ "SELECT",	imap_cmd_select,	0 },
+	{ "EXAMINE",	imap_cmd_examine,	0 },
+	{ "CREATE",	imap_cmd_create,	0 },
+	{ "DELETE",	imap_cmd_delete,	0 },
+	{ "RENAME",	imap_cmd_rename,	0 },
+	{ "SUBSCRIBE",	imap_cmd_subscribe,	0 },
+	{ "UNSUBSCRIBE", imap_cmd_unsubscribe, 0 },
+	{ "LIST",	imap_cmd_list,	0 },
+	{ "LSUB",	imap_cmd_lsub,	0 },
+	{ "STATUS",	imap_cmd_status,	0 },
+	{ "APPEND",	imap_cmd_append,	0 },
+	{ "NAMESPACE",	imap_cmd_namespace,	0 },
+	{ "IDLE",	imap_cmd_idle,	0 },
 	/* selected */
-	{ "CHECK",	cmd_check,	IMAP_CMD_SELECTED },
-	{ "CLOSE",	cmd_close,	IMAP_CMD_SELECTED },
-	{ "UNSELECT",	cmd_unselect,	IMAP_CMD_SELECTED },
-	{ "EXPUNGE",	cmd_expunge,	IMAP_CMD_SELECTED | IMAP_CMD_UID },
-	{ "SEARCH",	cmd_search,	IMAP_CMD_SELECTED | IMAP_CMD_UID |
+	{ "CHECK",	imap_cmd_check,	IMAP_CMD_SELECTED },
+	{ "CLOSE",	imap_cmd_close,	IMAP_CMD_SELECTED },
+	{ "UNSELECT",	imap_cmd_unselect,	IMAP_CMD_SELECTED },
+	{ "EXPUNGE",	imap_cmd_expunge,	IMAP_CMD_SELECTED | IMAP_CMD_UID },
+	{ "SEARCH",	imap_cmd_search,	IMAP_CMD_SELECTED | IMAP_CMD_UID |
 					IMAP_CMD_NO_EXPUNGE },
-	{ "FETCH",	cmd_fetch,	IMAP_CMD_SELECTED | IMAP_CMD_UID |
+	{ "FETCH",	imap_cmd_fetch,	IMAP_CMD_SELECTED | IMAP_CMD_UID |
 					IMAP_CMD_NO_EXPUNGE },
-	{ "STORE",	cmd_store,	IMAP_CMD_SELECTED | IMAP_CMD_UID |
+	{ "STORE",	imap_cmd_store,	IMAP_CMD_SELECTED | IMAP_CMD_UID |
 					IMAP_CMD_NO_EXPUNGE },
-	{ "COPY",	cmd_copy,	IMAP_CMD_SELECTED | IMAP_CMD_UID },
-	{ "MOVE",	cmd_move,	IMAP_CMD_SELECTED | IMAP_CMD_UID },
-	{ "SORT",	cmd_sort,	IMAP_CMD_SELECTED | IMAP_CMD_UID |
+	{ "COPY",	imap_cmd_copy,	IMAP_CMD_SELECTED | IMAP_CMD_UID },
+	{ "MOVE",	imap_cmd_move,	IMAP_CMD_SELECTED | IMAP_CMD_UID },
+	{ "SORT",	imap_cmd_sort,	IMAP_CMD_SELECTED | IMAP_CMD_UID |
 					IMAP_CMD_NO_EXPUNGE },
-	{ "THREAD",	cmd_thread,	IMAP_CMD_SELECTED | IMAP_CMD_UID |
+	{ "THREAD",	imap_cmd_thread,	IMAP_CMD_SELECTED | IMAP_CMD_UID |
 					IMAP_CMD_NO_EXPUNGE },
 };
 

@@ -166,7 +166,7 @@ int imap_storage_open(const char *user, const char *home, const char *mail,
 		      const char **error_r)
 {
 	static char error[4200];
-	const struct dboxd_settings *set = worker->set;
+	const struct dboxd_settings *set = worker_g->set;
 	struct dbox_storage_settings ss;
 	struct dbox_io_settings ios;
 	struct dbox_io *io;
@@ -210,11 +210,11 @@ int imap_storage_open(const char *user, const char *home, const char *mail,
 	free(root);
 	fd = dbox_io_get_fd(io);
 	if (fd >= 0)
-		storage.io_watch = dboxd_io_add(worker->loop, fd, DBOXD_IO_READ,
+		storage.io_watch = dboxd_io_add(worker_g->loop, fd, DBOXD_IO_READ,
 						storage_io_cb, NULL);
 	fd = dbox_storage_notify_fd(storage.storage);
 	if (fd >= 0)
-		storage.notify_watch = dboxd_io_add(worker->loop, fd,
+		storage.notify_watch = dboxd_io_add(worker_g->loop, fd,
 						    DBOXD_IO_READ,
 						    storage_notify_cb, NULL);
 	return 0;

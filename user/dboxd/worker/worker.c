@@ -27,7 +27,7 @@
 #define PR_SET_MEMORY_MERGE 67
 #endif
 
-struct worker_state *worker;
+struct worker_state *worker_g;
 
 void worker_preinit(void)
 {
@@ -45,8 +45,8 @@ static void worker_send_failed(const char *reason)
 	dboxd_error("cannot start: %s", reason);
 	dboxd_ipc_msg_init(&msg, DBOXD_IPC_WORKER_FAILED, false);
 	dboxd_ipc_put_str(&msg, reason);
-	dboxd_ipc_send(worker->ipc, &msg, -1);
-	dboxd_ipc_flush_blocking(worker->ipc);
+	dboxd_ipc_send(worker_g->ipc, &msg, -1);
+	dboxd_ipc_flush_blocking(worker_g->ipc);
 	exit(DBOXD_EXIT_FATAL);
 }
 
@@ -76,9 +76,9 @@ static const char *worker_ksm_setup(enum dboxd_ksm_mode mode)
 
 static void worker_linger_cb(void *context __attribute__((unused)))
 {
-	dboxd_timer_remove(&worker->linger_timer);
-	if (worker->client_count == 0)
-		dboxd_ipc_send_empty(worker->ipc, DBOXD_IPC_WORKER_IDLE);
+	dboxd_timer_remove(&worker_g->linger_timer);
+	if (worker_g->client_count == 0)
+		dboxd_ipc_send_empty(worker_g->ipc, DBOXD_IPC_WORKER_IDLE);
 }
 
 void worker_client_closed(struct imap_client *client)
@@ -87,11 +87,11 @@ void worker_client_closed(struct imap_client *client)
 
 	dboxd_ipc_msg_init(&msg, DBOXD_IPC_CONN_CLOSED, false);
 	dboxd_ipc_put_u64(&msg, client->conn_id);
-	dboxd_ipc_send(worker->ipc, &msg, -1);
-	if (worker->client_count == 0 && !worker->shutting_down) {
-		dboxd_timer_remove(&worker->linger_timer);
-		worker->linger_timer = dboxd_timer_add(worker->loop,
-						       worker->set->worker_linger,
+	dboxd_ipc_send(worker_g->ipc, &msg, -1);
+	if (worker_g->client_count == 0 && !worker_g->shutting_down) {
+		dboxd_timer_remove(&worker_g->linger_timer);
+		worker_g->linger_timer = dboxd_timer_add(worker_g->loop,
+						       worker_g->set->worker_linger,
 						       worker_linger_cb, NULL);
 	}
 }
@@ -100,7 +100,7 @@ void worker_notify_change(struct imap_client *except, const char *name)
 {
 	struct imap_client *c, *next;
 
-	for (c = worker->clients; c != NULL; c = next) {
+	for (c = worker_g->clients; c != NULL; c = next) {
 		next = c->next;
 		if (c == except || c->sel == NULL)
 			continue;
@@ -119,11 +119,11 @@ static int master_setting(void *context __attribute__((unused)),
 	const struct dboxd_setting_def *def;
 	const char *error;
 
-	if (dboxd_ipc_get_end(r) < 0 || worker->initialised)
+	if (dboxd_ipc_get_end(r) < 0 || worker_g->initialised)
 		return -1;
 	def = dboxd_setting_find(name);
 	if (def == NULL || !def->worker ||
-	    dboxd_config_set(worker->config, name, value, 0, &error) < 0)
+	    dboxd_config_set(worker_g->config, name, value, 0, &error) < 0)
 		return -1;
 	return 0;
 }
@@ -140,34 +140,34 @@ static int master_worker_init(void *context __attribute__((unused)),
 	const char *error;
 	char role[128];
 
-	if (dboxd_ipc_get_end(r) < 0 || worker->initialised ||
+	if (dboxd_ipc_get_end(r) < 0 || worker_g->initialised ||
 	    ksm_mode > DBOXD_KSM_MODE_MAX)
 		return -1;
-	worker->initialised = true;
-	worker->user = strdup(user);
-	worker->home = strdup(home);
-	if (worker->user == NULL || worker->home == NULL)
+	worker_g->initialised = true;
+	worker_g->user = strdup(user);
+	worker_g->home = strdup(home);
+	if (worker_g->user == NULL || worker_g->home == NULL)
 		dboxd_fatal("out of memory");
 	snprintf(role, sizeof(role), "worker(%s)", user);
 	dboxd_log_set_role(role);
-	dboxd_log_apply(worker->set);
-	worker->ksm_mode = ksm_mode;
-	worker->ksm_path = worker_ksm_setup(ksm_mode);
+	dboxd_log_apply(worker_g->set);
+	worker_g->ksm_mode = ksm_mode;
+	worker_g->ksm_path = worker_ksm_setup(ksm_mode);
 	if (imap_storage_open(user, home, mail, &error) < 0)
 		worker_send_failed(error);
 	dboxd_ipc_msg_init(&msg, DBOXD_IPC_WORKER_READY, false);
 	dboxd_ipc_put_u32(&msg, (uint32_t)getpid());
 	dboxd_ipc_put_str(&msg, dboxd_loop_backend_name(
-				dboxd_loop_get_backend(worker->loop)));
-	dboxd_ipc_put_str(&msg, worker->ksm_path);
-	dboxd_ipc_send(worker->ipc, &msg, -1);
+				dboxd_loop_get_backend(worker_g->loop)));
+	dboxd_ipc_put_str(&msg, worker_g->ksm_path);
+	dboxd_ipc_send(worker_g->ipc, &msg, -1);
 	dboxd_debug("ready: loop %s%s%s, ksm %s, secret memory by %s",
-		    dboxd_loop_backend_name(dboxd_loop_get_backend(worker->loop)),
-		    dboxd_loop_fallback_reason(worker->loop) != NULL ?
+		    dboxd_loop_backend_name(dboxd_loop_get_backend(worker_g->loop)),
+		    dboxd_loop_fallback_reason(worker_g->loop) != NULL ?
 		    " (io_uring refused: " : "",
-		    dboxd_loop_fallback_reason(worker->loop) != NULL ?
-		    dboxd_loop_fallback_reason(worker->loop) : "",
-		    worker->ksm_path, dboxd_secret_method());
+		    dboxd_loop_fallback_reason(worker_g->loop) != NULL ?
+		    dboxd_loop_fallback_reason(worker_g->loop) : "",
+		    worker_g->ksm_path, dboxd_secret_method());
 	return 0;
 }
 
@@ -183,12 +183,12 @@ static int master_client(void *context __attribute__((unused)),
 	uint32_t port = dboxd_ipc_get_u32(r);
 
 	(void)port;
-	if (dboxd_ipc_get_end(r) < 0 || !worker->initialised ||
+	if (dboxd_ipc_get_end(r) < 0 || !worker_g->initialised ||
 	    tag[0] == '\0') {
 		close(fd);
 		return -1;
 	}
-	dboxd_timer_remove(&worker->linger_timer);
+	dboxd_timer_remove(&worker_g->linger_timer);
 	imap_client_create(conn_id, fd, tag, pending, pending_len, flags, ip);
 	return 0;
 }
@@ -202,7 +202,7 @@ static void worker_send_delivered(uint64_t id, uint32_t result,
 	dboxd_ipc_put_u64(&msg, id);
 	dboxd_ipc_put_u32(&msg, result);
 	dboxd_ipc_put_str(&msg, reason);
-	dboxd_ipc_send(worker->ipc, &msg, -1);
+	dboxd_ipc_send(worker_g->ipc, &msg, -1);
 }
 
 /* An LMTP delivery into INBOX: Return-Path and Delivered-To first (as an
@@ -218,15 +218,15 @@ static int master_deliver(void *context __attribute__((unused)),
 	const char *error;
 	uint32_t result = DBOXD_AUTH_OK;
 
-	if (dboxd_ipc_get_end(r) < 0 || !worker->initialised ||
-	    strcmp(user, worker->user) != 0) {
+	if (dboxd_ipc_get_end(r) < 0 || !worker_g->initialised ||
+	    strcmp(user, worker_g->user) != 0) {
 		close(fd);
 		return -1;
 	}
 	dboxd_buf_init(&msg, true);
 	dboxd_buf_printf(&msg, "Return-Path: <%s>\r\nDelivered-To: %s\r\n",
 			 sender, rcpt);
-	if (imap_deliver_read_fd(fd, &msg, worker->set->imap_max_literal_size,
+	if (imap_deliver_read_fd(fd, &msg, worker_g->set->imap_max_literal_size,
 				 &error) < 0 ||
 	    imap_deliver(&msg, "INBOX", &error) < 0) {
 		result = dbox_last_error() == DBOX_ERROR_LIMIT ?
@@ -239,19 +239,19 @@ static int master_deliver(void *context __attribute__((unused)),
 	close(fd);
 	dboxd_buf_free(&msg);
 	worker_send_delivered(id, result, error);
-	if (worker->client_count == 0 && worker->linger_timer == NULL)
-		worker->linger_timer = dboxd_timer_add(worker->loop,
-						       worker->set->worker_linger,
+	if (worker_g->client_count == 0 && worker_g->linger_timer == NULL)
+		worker_g->linger_timer = dboxd_timer_add(worker_g->loop,
+						       worker_g->set->worker_linger,
 						       worker_linger_cb, NULL);
 	return 0;
 }
 
 static void __attribute__((noreturn)) worker_exit(int status)
 {
-	while (worker->clients != NULL)
-		imap_client_destroy(worker->clients, "worker exiting");
+	while (worker_g->clients != NULL)
+		imap_client_destroy(worker_g->clients, "worker exiting");
 	imap_storage_close();
-	dboxd_ipc_flush_blocking(worker->ipc);
+	dboxd_ipc_flush_blocking(worker_g->ipc);
 	exit(status);
 }
 
@@ -262,8 +262,8 @@ static int master_idle_reply(void *context __attribute__((unused)),
 	if (dboxd_ipc_get_end(r) < 0)
 		return -1;
 	/* The master sends nothing more after this. */
-	if (worker->client_count == 0) {
-		worker->shutting_down = true;
+	if (worker_g->client_count == 0) {
+		worker_g->shutting_down = true;
 		worker_exit(0);
 	}
 	return 0;
@@ -271,7 +271,11 @@ static int master_idle_reply(void *context __attribute__((unused)),
 
 static void worker_bye_all(const char *bye)
 {
-	for (struct imap_client *c = worker->clients; c != NULL; c = c->next) {
+	struct imap_client *c, *next;
+
+	/* pumping may destroy the client: take the next one first */
+	for (c = worker_g->clients; c != NULL; c = next) {
+		next = c->next;
 		imap_client_disconnect(c, bye);
 		imap_client_pump(c);
 	}
@@ -283,7 +287,7 @@ static int master_shutdown(void *context __attribute__((unused)),
 {
 	if (dboxd_ipc_get_end(r) < 0)
 		return -1;
-	worker->shutting_down = true;
+	worker_g->shutting_down = true;
 	worker_bye_all("Server shutting down.");
 	worker_exit(0);
 	return 0;
@@ -302,9 +306,9 @@ static const struct dboxd_ipc_handler worker_master_handlers[] = {
 static void worker_master_error(void *context __attribute__((unused)),
 				const char *reason)
 {
-	dboxd_log(worker->shutting_down ? DBOXD_LOG_DEBUG : DBOXD_LOG_WARNING,
+	dboxd_log(worker_g->shutting_down ? DBOXD_LOG_DEBUG : DBOXD_LOG_WARNING,
 		  "master channel: %s", reason);
-	worker->shutting_down = true;
+	worker_g->shutting_down = true;
 	worker_bye_all("Server shutting down.");
 	worker_exit(0);
 }
@@ -314,9 +318,9 @@ static void worker_signal_cb(void *context __attribute__((unused)),
 {
 	struct signalfd_siginfo si;
 
-	while (read(worker->signal_fd, &si, sizeof(si)) == sizeof(si)) {
+	while (read(worker_g->signal_fd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
-			worker->shutting_down = true;
+			worker_g->shutting_down = true;
 			worker_bye_all("Server shutting down.");
 			worker_exit(0);
 		}
@@ -328,30 +332,30 @@ void worker_main(struct dboxd_config *config, int ipc_fd)
 	enum dboxd_loop_backend backend = DBOXD_LOOP_AUTO;
 	const char *error;
 
-	worker = calloc(1, sizeof(*worker));
-	if (worker == NULL)
+	worker_g = calloc(1, sizeof(*worker_g));
+	if (worker_g == NULL)
 		dboxd_fatal("out of memory");
-	worker->config = config;
-	worker->set = &config->set;
+	worker_g->config = config;
+	worker_g->set = &config->set;
 	/* exec'd workers did not come from the template */
 	worker_preinit();
 	if (dboxd_secret_init(&error) < 0)
 		dboxd_fatal("secret memory: %s", error);
-	(void)dboxd_loop_backend_parse(worker->set->worker_io, &backend);
-	if (dboxd_loop_create(backend, &worker->loop, &error) < 0)
+	(void)dboxd_loop_backend_parse(worker_g->set->worker_io, &backend);
+	if (dboxd_loop_create(backend, &worker_g->loop, &error) < 0)
 		dboxd_fatal("event loop: %s", error);
-	if (dboxd_loop_fallback_reason(worker->loop) != NULL)
+	if (dboxd_loop_fallback_reason(worker_g->loop) != NULL)
 		dboxd_info("event loop: epoll (io_uring refused: %s)",
-			   dboxd_loop_fallback_reason(worker->loop));
-	worker->signal_fd = dboxd_signalfd_open(0);
-	if (worker->signal_fd < 0)
+			   dboxd_loop_fallback_reason(worker_g->loop));
+	worker_g->signal_fd = dboxd_signalfd_open(0);
+	if (worker_g->signal_fd < 0)
 		dboxd_fatal("signalfd: %m");
-	worker->signal_io = dboxd_io_add(worker->loop, worker->signal_fd,
+	worker_g->signal_io = dboxd_io_add(worker_g->loop, worker_g->signal_fd,
 					 DBOXD_IO_READ, worker_signal_cb, NULL);
-	worker->ipc = dboxd_ipc_create(worker->loop, ipc_fd, "master",
+	worker_g->ipc = dboxd_ipc_create(worker_g->loop, ipc_fd, "master",
 				       worker_master_handlers,
 				       worker_master_error, NULL);
-	if (dboxd_loop_run(worker->loop) < 0)
+	if (dboxd_loop_run(worker_g->loop) < 0)
 		dboxd_fatal("event loop: %m");
 	worker_exit(0);
 }

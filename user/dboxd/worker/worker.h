@@ -43,7 +43,7 @@ struct worker_state {
 	struct dboxd_io *signal_io;
 };
 
-extern struct worker_state *worker;
+extern struct worker_state *worker_g;
 
 /* worker.c */
 void worker_client_closed(struct imap_client *client);
