@@ -1,0 +1,441 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# The IMAP server benchmark (make bench; never part of make check): memory
+# per idle connection with and without KSM, and throughput/latency under
+# load, for every peer and variant, on this host. Needs root.
+#
+#   bash bench/imap/run.sh [--quick]
+#
+# Settings (environment):
+#   PEERS="dovecot"          peers to measure; peer NAME is the function
+#                            peer_NAME in bench/imap/peers/NAME.sh
+#   VARIANTS_<peer>="..."    variants of that peer (default: all it offers,
+#                            less the ones in SKIP_<peer>)
+#   IDLE_N="100 500"         idle connections (five per user)
+#   LOAD_CLIENTS="10 50 200" concurrent clients under load (one per user)
+#   LOAD_VARIANTS_<peer>     variants measured under load (default: those
+#                            without "hibernate", which only acts on IDLE)
+#   REPS=3                   runs of each measurement (medians reported)
+#   MSGS=500                 messages per user's INBOX
+#   LOAD_SECS=10 WARMUP=2    measured seconds under load, after warm-up
+#   KSM=1                    idle runs start the server through ksm-exec
+#                            (PR_SET_MEMORY_MERGE on the master) and, after
+#                            measuring, let ksmd merge and measure again
+#   KSM_PAGES=4000 KSM_SLEEP_MS=20 KSM_TIMEOUT=120   ksmd pace and patience
+#   DOCS=1                   rewrite docs/benchmarks.md from the results
+#   BENCH_WORK=/var/tmp/imap-bench   mail stores and server state (removed
+#                            at the end unless KEEP_WORK=1)
+#
+# A peer is one function (see peers/dovecot.sh): peer_NAME variants |
+# version | start VARIANT PORT MAILROOT USERS WORK (prints the master pid) |
+# stop WORK. A variant's name starts with its mail format ("sdbox-...");
+# variants of one format share one generated mail store, filled once over
+# IMAP with mkmail. Idle runs come first on each store (they check that
+# every INBOX holds MSGS messages), load runs after them (they append and
+# expunge in balance).
+#
+# Output in build/bench/imap/: idle.txt, load.txt, ksm-series.txt (one
+# key=value line per run), env.txt, summary.txt, plots (*.png) and
+# report.md; docs/benchmarks.md is report.md. Every knob under
+# /sys/kernel/mm/ksm this script changes is restored when it exits.
+
+set -u
+cd "$(dirname "${BASH_SOURCE[0]}")/../.." || exit 1
+TOP=$PWD
+OUT=$TOP/build/bench/imap
+BIN=$OUT/bin
+WORK=${BENCH_WORK:-/var/tmp/imap-bench}
+source "$TOP/bench/imap/memory.sh"
+for f in "$TOP"/bench/imap/peers/*.sh; do
+	# shellcheck disable=SC1090
+	source "$f"
+done
+
+QUICK=0
+[[ ${1:-} == --quick ]] && QUICK=1
+PEERS=${PEERS:-dovecot}
+IDLE_N=${IDLE_N:-100 500}
+LOAD_CLIENTS=${LOAD_CLIENTS:-10 50 200}
+REPS=${REPS:-3}
+MSGS=${MSGS:-500}
+LOAD_SECS=${LOAD_SECS:-10}
+WARMUP=${WARMUP:-2}
+KSM=${KSM:-1}
+KSM_PAGES=${KSM_PAGES:-4000}
+KSM_SLEEP_MS=${KSM_SLEEP_MS:-20}
+KSM_TIMEOUT=${KSM_TIMEOUT:-120}
+DOCS=${DOCS:-1}
+SKIP_dovecot=${SKIP_dovecot:-mdbox-hibernate}
+if ((QUICK)); then
+	IDLE_N=${QUICK_IDLE_N:-20}
+	LOAD_CLIENTS=${QUICK_LOAD_CLIENTS:-5}
+	REPS=1 MSGS=${QUICK_MSGS:-100} LOAD_SECS=3 WARMUP=1 DOCS=0
+fi
+PER_USER=5		# idle connections per user, as a desktop client opens them
+PORT=20143
+
+log() { echo "[$(date +%T)] $*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+[[ $(id -u) == 0 ]] || die "needs root (servers drop to a mail uid; /proc of other users)"
+
+# --- KSM knobs: saved once, restored on every exit --------------------------
+KSM_DIR=/sys/kernel/mm/ksm
+declare -A KSM_SAVED=()
+ksm_save() {
+	local k
+
+	for k in run pages_to_scan sleep_millisecs; do
+		KSM_SAVED[$k]=$(cat "$KSM_DIR/$k")
+	done
+}
+ksm_restore() {
+	local k
+
+	for k in pages_to_scan sleep_millisecs run; do
+		[[ -n ${KSM_SAVED[$k]:-} ]] && echo "${KSM_SAVED[$k]}" > "$KSM_DIR/$k"
+	done
+}
+
+LIVE_WORKS=()
+LG_PID=
+cleanup() {
+	local w
+
+	[[ -n $LG_PID ]] && kill "$LG_PID" 2>/dev/null
+	for w in "${LIVE_WORKS[@]}"; do
+		stop_peer "$w"
+	done
+	((${#KSM_SAVED[@]})) && ksm_restore
+	[[ ${KEEP_WORK:-0} == 1 ]] || rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# --- helpers ----------------------------------------------------------------
+# peer instances: "peer|work" so that cleanup can stop what is running
+declare -A WORK_PEER=()
+start_peer() {		# PEER VARIANT PORT ROOT USERS WORK [WRAPPER] -> master pid
+	local peer=$1 variant=$2 port=$3 root=$4 users=$5 work=$6 pid
+
+	rm -rf "$work"
+	mkdir -p "$work"
+	WORK_PEER[$work]=$peer
+	LIVE_WORKS+=("$work")
+	pid=$(PEER_WRAPPER=${7:-} "peer_$peer" start "$variant" "$port" "$root" \
+		"$users" "$work") || return 1
+	echo "$pid"
+}
+
+stop_peer() {		# WORK
+	local work=$1 w keep=()
+
+	[[ -n ${WORK_PEER[$work]:-} ]] || return 0
+	"peer_${WORK_PEER[$work]}" stop "$work" || log "warning: $work did not stop cleanly"
+	unset "WORK_PEER[$work]"
+	for w in "${LIVE_WORKS[@]}"; do
+		[[ $w == "$work" ]] || keep+=("$w")
+	done
+	LIVE_WORKS=("${keep[@]}")
+}
+
+next_port() { PORT=$((PORT + 1)); echo "$PORT"; }
+
+# CPU seconds (utime+stime+cutime+cstime) of a process tree
+tree_cpu() {
+	local p sum=0 hz
+
+	hz=$(getconf CLK_TCK)
+	for p in $(mem_tree "$1"); do
+		cat "/proc/$p/stat" 2>/dev/null
+	done | awk -v hz="$hz" '{
+		i = length($0); while (i > 0 && substr($0, i, 1) != ")") i--
+		split(substr($0, i + 2), f, " ")
+		s += f[12] + f[13] + f[14] + f[15]
+	} END { printf "%.2f\n", s / hz }'
+}
+
+# busy CPU seconds of the whole machine so far (all cores)
+host_busy() {
+	awk -v hz="$(getconf CLK_TCK)" '/^cpu / {
+		printf "%.2f\n", ($2 + $3 + $4 + $7 + $8 + $9) / hz; exit }' /proc/stat
+}
+
+kv() {			# KEY TEXT: the value of KEY=... in a key=value line
+	sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<< "$2" | head -1
+}
+
+variants_of() {		# PEER
+	local v="VARIANTS_$1" s="SKIP_$1" out="" x
+
+	if [[ -n ${!v:-} ]]; then
+		echo "${!v}"
+		return
+	fi
+	for x in $("peer_$1" variants); do
+		[[ " ${!s:-} " == *" $x "* ]] || out+="$x "
+	done
+	echo "$out"
+}
+
+load_variants_of() {	# PEER
+	local v="LOAD_VARIANTS_$1" out="" x
+
+	if [[ -n ${!v:-} ]]; then
+		echo "${!v}"
+		return
+	fi
+	for x in $(variants_of "$1"); do
+		[[ $x == *hibernate* ]] || out+="$x "
+	done
+	echo "$out"
+}
+
+max_of() { tr ' ' '\n' <<< "$*" | sort -n | tail -1; }
+
+# --- the mail stores ----------------------------------------------------------
+NUSERS=0
+make_users() {		# COUNT -> $WORK/users
+	local i
+
+	NUSERS=$1
+	for ((i = 0; i < NUSERS; i++)); do
+		printf 'user%04d pass\n' "$i"
+	done > "$WORK/users"
+}
+
+populate() {		# PEER VARIANT ROOT
+	local peer=$1 variant=$2 root=$3 port work pid par=2 a b i pids=() bad
+
+	port=$(next_port)
+	work=$WORK/fill-$peer-${variant%%-*}
+	log "$peer ${variant%%-*}: filling $NUSERS mailboxes with $MSGS messages each"
+	pid=$(start_peer "$peer" "$variant" "$port" "$root" "$WORK/users" "$work") ||
+		die "cannot start $peer $variant"
+	for ((i = 0; i < par; i++)); do
+		a=$((NUSERS * i / par))
+		b=$((NUSERS * (i + 1) / par))
+		"$BIN/mkmail" -s 1 -n "$MSGS" --attach-median 20000 \
+			--max-attach 262144 --imap "127.0.0.1:$port" \
+			--password pass --user-fmt user%04u --users "$a-$b" \
+			> "$work/mkmail.$i" 2>&1 &
+		pids+=($!)
+	done
+	wait "${pids[@]}"
+	bad=$(cat "$work"/mkmail.* | grep -vc "messages=$MSGS appended=$MSGS ")
+	stop_peer "$work"
+	((bad == 0)) || die "mkmail failed for $bad users (see $work/mkmail.*)"
+	awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^bytes=/) { sub("bytes=", "", $i); s += $i } }
+	     END { printf "%.0f MiB of mail\n", s / 1048576 }' "$work"/mkmail.* >&2
+	echo "peer=$peer format=${variant%%-*} users=$NUSERS msgs=$MSGS" \
+	     "store_mib=$(du -sm "$root" | cut -f1)" >> "$OUT/env.txt"
+}
+
+# --- KSM phase ----------------------------------------------------------------
+# Lets ksmd merge the server's pages; prints "ksm_* ..." figures. The
+# server's processes (its tree) are the only ones with merge_any set by
+# us, but ksmd also scans every other MADV_MERGEABLE area of the host
+# (QEMU guests mark their RAM so), which slows it and costs it CPU.
+ksm_phase() {		# MASTER TAG
+	local master=$1 tag=$2 t0 now c0 c1 c2 fs0 fs m final t90 last_fs=-1
+	local -a ts=() ms=()
+
+	# runs in a subshell ($(...)): the knobs were saved by the main
+	# shell, whose exit trap restores them whatever happens here
+	echo "$KSM_PAGES" > "$KSM_DIR/pages_to_scan"
+	echo "$KSM_SLEEP_MS" > "$KSM_DIR/sleep_millisecs"
+	c0=$(mem_ksmd_cpu)
+	fs0=$(cat "$KSM_DIR/full_scans")
+	t0=$(date +%s.%N)
+	echo 1 > "$KSM_DIR/run"
+	local hist=()	# merging pages at each completed full scan
+	while :; do
+		sleep 1
+		now=$(date +%s.%N)
+		fs=$(cat "$KSM_DIR/full_scans")
+		m=$(kv ksm_merging_pages "$(mem_report $(mem_tree "$master"))")
+		ts+=("$(awk -v a="$now" -v b="$t0" 'BEGIN { printf "%.1f", a - b }')")
+		ms+=("$m")
+		echo "$tag t=${ts[-1]} full_scans=$((fs - fs0)) merging_pages=$m" >> "$OUT/ksm-series.txt"
+		if ((fs != last_fs)); then
+			hist+=("$m")
+			last_fs=$fs
+		fi
+		# converged: four full scans, and the last two changed < 1 %
+		if ((fs - fs0 >= 4 && ${#hist[@]} >= 3)); then
+			local d=$((hist[-1] - hist[-2]))
+			((${d#-} * 100 <= (hist[-1] > 0 ? hist[-1] : 1))) && break
+		fi
+		awk -v a="$now" -v b="$t0" -v l="$KSM_TIMEOUT" 'BEGIN { exit !(a - b > l) }' &&
+			{ log "KSM did not settle within ${KSM_TIMEOUT}s"; break; }
+	done
+	c1=$(mem_ksmd_cpu)
+	final=${ms[-1]}
+	t90=${ts[-1]}
+	for i in "${!ms[@]}"; do
+		if ((ms[i] * 10 >= final * 9)); then
+			t90=${ts[i]}
+			break
+		fi
+	done
+	# ksmd's share of a core once converged: 10 s more of scanning
+	sleep 10
+	c2=$(mem_ksmd_cpu)
+	echo "ksm_settle_s=${ts[-1]} ksm_t90_s=$t90 ksm_full_scans=$((fs - fs0))" \
+	     "ksmd_cpu_s=$(awk -v a="$c1" -v b="$c0" 'BEGIN { printf "%.2f", a - b }')" \
+	     "ksmd_idle_share=$(awk -v a="$c2" -v b="$c1" 'BEGIN { printf "%.3f", (a - b) / 10 }')" \
+	     "ksm_global_sharing=$(cat "$KSM_DIR/pages_sharing")"
+	echo "${KSM_SAVED[run]}" > "$KSM_DIR/run"
+}
+
+# --- one idle measurement -----------------------------------------------------
+idle_run() {		# PEER VARIANT ROOT N REP
+	local peer=$1 variant=$2 root=$3 n=$4 rep=$5 port work pid wrapper="" i
+	local base pre post="" dup0 dup1="" ready settle=2 t0 row tree
+
+	port=$(next_port)
+	work=$WORK/srv-$peer-$variant-$n-$rep
+	((KSM)) && wrapper=$BIN/ksm-exec
+	[[ $variant == *hibernate* ]] && settle=9	# imap_hibernate_timeout 5 s
+	pid=$(start_peer "$peer" "$variant" "$port" "$root" "$WORK/users" "$work" \
+		"$wrapper") || die "cannot start $peer $variant"
+	sleep 1
+	base=$(mem_report $(mem_tree "$pid"))
+	t0=$(date +%s.%N)
+	"$BIN/loadgen" --idle -c "$n" --per-user $PER_USER --expect-exists "$MSGS" \
+		--ramp 16 --timeout 60 "127.0.0.1:$port" > "$work/loadgen.out" \
+		2> "$work/loadgen.err" &
+	LG_PID=$!
+	for ((i = 0; i < 3000; i++)); do
+		grep -q '^ready ' "$work/loadgen.out" && break
+		kill -0 "$LG_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	ready=$(grep '^ready ' "$work/loadgen.out")
+	[[ -n $ready ]] || die "loadgen --idle never got ready (see $work/loadgen.err)"
+	sleep "$settle"
+	tree=$(mem_tree "$pid")
+	# shellcheck disable=SC2086
+	pre=$(mem_report $tree)
+	# shellcheck disable=SC2086
+	dup0=$("$BIN/dupscan" $tree)
+	if ((KSM)); then
+		post=$(ksm_phase "$pid" "peer=$peer variant=$variant n=$n rep=$rep")
+		tree=$(mem_tree "$pid")
+		# shellcheck disable=SC2086
+		post="$post $(mem_report $tree | sed 's/\([a-z_]*\)=/post_\1=/g')"
+		# shellcheck disable=SC2086
+		dup1=$("$BIN/dupscan" $tree | sed 's/\([a-z_]*\)=/post_\1=/g')
+	fi
+	kill "$LG_PID" 2>/dev/null
+	wait "$LG_PID" 2>/dev/null
+	LG_PID=
+	stop_peer "$work"
+	row="peer=$peer variant=$variant n=$n rep=$rep ksm=$KSM"
+	row+=" ready=$(kv connections "$ready") dead=$(kv dead "$ready") login_s=$(kv secs "$ready")"
+	row+=" lg_errors=$(kv errors "$(grep '^summary' "$work/loadgen.out")")"
+	row+=" $(sed 's/\([a-z_]*\)=/base_\1=/g' <<< "$base") $pre"
+	row+=" $(sed 's/\([a-z_]*\)=/dup_\1=/g' <<< "$dup0") $post $dup1"
+	row+=" loadavg=$(cut -d' ' -f1 /proc/loadavg)"
+	echo "$row" >> "$OUT/idle.txt"
+	log "idle $peer $variant n=$n rep=$rep: pss $(kv pss_kb "$pre") kB," \
+	    "$(awk -v a="$(kv pss_kb "$pre")" -v b="$(kv pss_kb "$base")" -v n="$n" \
+	       'BEGIN { printf "%.0f kB/conn", (a - b) / n }')${post:+, after KSM $(kv post_pss_kb "$post") kB}"
+}
+
+# --- one load measurement -----------------------------------------------------
+load_run() {		# PEER VARIANT ROOT CLIENTS REP
+	local peer=$1 variant=$2 root=$3 c=$4 rep=$5 port work pid out
+	local cpu0 cpu1 busy0 busy1 lgcpu row
+
+	port=$(next_port)
+	work=$WORK/srv-$peer-$variant-load$c-$rep
+	pid=$(start_peer "$peer" "$variant" "$port" "$root" "$WORK/users" "$work") ||
+		die "cannot start $peer $variant"
+	sleep 1
+	cpu0=$(tree_cpu "$pid")
+	busy0=$(host_busy)
+	"$BIN/loadgen" -c "$c" --per-user 1 -d "$LOAD_SECS" -W "$WARMUP" \
+		-s "$rep" -p "$pid" "127.0.0.1:$port" > "$work/loadgen.out" \
+		2> "$work/loadgen.err"
+	busy1=$(host_busy)
+	cpu1=$(tree_cpu "$pid")
+	stop_peer "$work"
+	out=$(grep '^summary' "$work/loadgen.out")
+	[[ -n $out ]] || die "loadgen failed (see $work/loadgen.err)"
+	lgcpu=$(kv loadgen_cpu_s "$out")
+	row="peer=$peer variant=$variant clients=$c rep=$rep $(sed 's/^summary //' <<< "$out")"
+	# what else ran on the machine meanwhile (other engineers' guests...)
+	row+=" host_busy_s=$(awk -v a="$busy1" -v b="$busy0" 'BEGIN { printf "%.2f", a - b }')"
+	row+=" other_cpu_s=$(awk -v a="$busy1" -v b="$busy0" -v s1="$cpu1" -v s0="$cpu0" -v l="$lgcpu" \
+		'BEGIN { printf "%.2f", (a - b) - (s1 - s0) - l }')"
+	row+=" $(grep '^cmd ' "$work/loadgen.out" | awk '{
+		for (i = 3; i <= NF; i++) { split($i, kv, "="); sub("name=", "", $2)
+			if (kv[1] == "p50_ms" || kv[1] == "p99_ms" || kv[1] == "n")
+				printf "%s_%s=%s ", $2, kv[1], kv[2] } }')"
+	row+=" loadavg=$(cut -d' ' -f1 /proc/loadavg)"
+	echo "$row" >> "$OUT/load.txt"
+	log "load $peer $variant clients=$c rep=$rep: $(kv cps "$out") cmd/s," \
+	    "errors $(kv errors "$out"), server CPU $(kv server_cpu_s "$out") s"
+}
+
+# --- main ---------------------------------------------------------------------
+make -C bench/imap -s -j2 >/dev/null || die "build failed"
+mkdir -p "$OUT" "$WORK"
+chmod 755 "$WORK"
+rm -f "$OUT"/{idle,load,ksm-series,env}.txt
+T_START=$(date +%s)
+{
+	echo "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+	echo "host=$(uname -n) kernel=$(uname -r)"
+	echo "cpu=$(sed -n 's/^model name\t*: //p' /proc/cpuinfo | head -1 | tr ' ' '_') cores=$(nproc)"
+	echo "mem_kb=$(awk '/MemTotal/ { print $2 }' /proc/meminfo)"
+	echo "os=$(. /etc/os-release; echo "$PRETTY_NAME" | tr ' ' '_')"
+	echo "thp=$(sed 's/.*\[\(.*\)\].*/\1/' /sys/kernel/mm/transparent_hugepage/enabled)"
+	echo "settings=quick:$QUICK,idle_n:${IDLE_N// /+},load_clients:${LOAD_CLIENTS// /+},reps:$REPS,msgs:$MSGS,load_secs:$LOAD_SECS,warmup:$WARMUP,ksm:$KSM,ksm_pages:$KSM_PAGES,ksm_sleep_ms:$KSM_SLEEP_MS"
+	for peer in $PEERS; do
+		echo "peer=$peer version=$("peer_$peer" version | tr ' ' '_')"
+	done
+} > "$OUT/env.txt"
+
+((KSM)) && ksm_save
+max_n=$(max_of $IDLE_N)
+max_c=$(max_of $LOAD_CLIENTS)
+make_users $(max_of $(((max_n + PER_USER - 1) / PER_USER)) "$max_c")
+
+for peer in $PEERS; do
+	declare -F "peer_$peer" >/dev/null || die "no peer_$peer (bench/imap/peers/$peer.sh)"
+	variants=$(variants_of "$peer")
+	formats=$(for v in $variants; do echo "${v%%-*}"; done | awk '!seen[$0]++')
+	for fmt in $formats; do
+		root=$WORK/mail-$peer-$fmt
+		first=$(for v in $variants; do [[ ${v%%-*} == "$fmt" ]] && echo "$v"; done | head -1)
+		populate "$peer" "$first" "$root"
+		for v in $variants; do
+			[[ ${v%%-*} == "$fmt" ]] || continue
+			for n in $IDLE_N; do
+				for ((rep = 1; rep <= REPS; rep++)); do
+					idle_run "$peer" "$v" "$root" "$n" "$rep"
+				done
+			done
+		done
+		for v in $(load_variants_of "$peer"); do
+			[[ ${v%%-*} == "$fmt" ]] || continue
+			for c in $LOAD_CLIENTS; do
+				for ((rep = 1; rep <= REPS; rep++)); do
+					load_run "$peer" "$v" "$root" "$c" "$rep"
+				done
+			done
+		done
+		rm -rf "$root"
+	done
+done
+echo "elapsed_s=$(($(date +%s) - T_START))" >> "$OUT/env.txt"
+
+python3 bench/imap/summarise.py "$OUT" || die "summarise failed"
+if ((DOCS)); then
+	cp "$OUT/report.md" docs/benchmarks.md
+	log "wrote docs/benchmarks.md"
+fi
+log "done in $(($(date +%s) - T_START)) s; results in $OUT"
