@@ -114,12 +114,15 @@ qemu=(qemu-system-x86_64 -accel tcg,thread=single -m "${GUEST_MEM:-2048}" -smp "
 console=$results/console.log
 ksmg_log "$series: booting $KSMG_ABI, running ${script#"$KSMG_ROOT"/} (timeout ${timeout_s}s)"
 start=$(date +%s.%N)
+# --foreground keeps QEMU in our process group: without it timeout moves
+# itself into a group of its own, where a terminal's Ctrl-C (make run)
+# never reaches it and the guest outlives the script.
 set +e
 if [[ ${GUEST_VERBOSE:-0} == 1 ]]; then
-	timeout -k 10 "$timeout_s" "${qemu[@]}" </dev/null 2>&1 | tee "$console" >&2
+	timeout --foreground -k 10 "$timeout_s" "${qemu[@]}" </dev/null 2>&1 | tee "$console" >&2
 	qrc=${PIPESTATUS[0]}
 else
-	timeout -k 10 "$timeout_s" "${qemu[@]}" </dev/null >"$console" 2>&1
+	timeout --foreground -k 10 "$timeout_s" "${qemu[@]}" </dev/null >"$console" 2>&1
 	qrc=$?
 fi
 set -e
