@@ -18,6 +18,10 @@
 #                  "hostfwd=tcp:127.0.0.1:10143-:143,hostfwd=tcp:127.0.0.1:10025-:25"
 #                  ("on" for none); the guest gets eth0 10.0.2.15/24.
 #   GUEST_MEM, GUEST_SMP  guest size (default 2048 MiB, 2 CPUs).
+#   GUEST_DISK     a raw disk image the guest sees as /dev/vda (virtio-blk,
+#                  load virtio_blk in the guest). Writes QEMU has issued
+#                  reach the image even when QEMU is killed; what the guest
+#                  had not yet written back dies with it, as in a power cut.
 #   GUEST_VERBOSE=1 also copy the console to stderr.
 #   GUEST_ENV      names of host environment variables to pass to SCRIPT
 #                  (the guest starts from an empty environment otherwise).
@@ -58,6 +62,11 @@ if [[ -n ${GUEST_NET:-} ]]; then
 	[[ $GUEST_NET == on ]] || opts+=",$GUEST_NET"
 	# romfile= : no PXE ROM needed, so ipxe-qemu need not be installed.
 	netargs=(-netdev "user,$opts" -device virtio-net-pci,netdev=n0,romfile=)
+fi
+diskargs=()
+if [[ -n ${GUEST_DISK:-} ]]; then
+	[[ -f $GUEST_DISK && -w $GUEST_DISK ]] || ksmg_die "GUEST_DISK: $GUEST_DISK is not a writable file"
+	diskargs=(-drive "file=$GUEST_DISK,if=virtio,format=raw,cache=writeback")
 fi
 
 # The guest has fresh tmpfs on /tmp, /var/tmp and /run (only the repo is
@@ -109,7 +118,7 @@ qemu=(qemu-system-x86_64 -accel tcg,thread=single -m "${GUEST_MEM:-2048}" -smp "
 	-device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot
 	-fsdev "local,id=results,path=$results,security_model=none,multidevs=remap"
 	-device virtio-9p-pci,fsdev=results,mount_tag=results
-	"${netargs[@]}")
+	"${netargs[@]}" "${diskargs[@]}")
 
 console=$results/console.log
 ksmg_log "$series: booting $KSMG_ABI, running ${script#"$KSMG_ROOT"/} (timeout ${timeout_s}s)"
