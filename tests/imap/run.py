@@ -17,7 +17,8 @@ import traceback
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 DEFAULT = ["test_process", "test_auth", "test_protocol", "test_extensions",
-           "test_badinput", "test_clients", "test_dovecot", "test_lmtp"]
+           "test_badinput", "test_clients", "test_dovecot", "test_lmtp",
+           "test_async"]
 
 
 def tests_of(mod):

@@ -15,7 +15,7 @@ BUILD=$TOP/build/user/dbox
 TAP=$RESULTS/dbox.tap
 LOG=$RESULTS/dbox.log
 UNIT_TESTS="test-io test-framing test-names test-index test-ops test-sync
-	    test-corrupt test-fallback"
+	    test-corrupt test-fallback test-async"
 
 mkdir -p "$RESULTS"
 : > "$LOG"

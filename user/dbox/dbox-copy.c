@@ -3,13 +3,17 @@
  * COPY and MOVE in one index transaction. MOVE is COPY plus EXPUNGE of
  * the source in the same transaction, so a crash leaves the message in the
  * source only, or (after the commit) in the destination only; sdbox files
- * are unlinked from the source after the commit.
+ * are unlinked from the source after the commit. Asynchronous through
+ * dbox-op.h: no data I/O before the transaction; sdbox's directory fsync of
+ * the new links runs with the transaction open, the source directory's
+ * after the commit.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "dbox-keywords.h"
 #include "dbox-mailcopy.h"
+#include "dbox-op.h"
 #include "dbox-private.h"
 
 struct copy_run {
@@ -21,6 +25,8 @@ struct copy_run {
 	int64_t now;
 	uint32_t *moved;	/* source uids removed (move) */
 	unsigned int moved_count;
+	uint32_t *uids;		/* the request, copied */
+	unsigned int count;
 };
 
 /* Keyword indexes of src's table -> dst's table. */
@@ -149,57 +155,159 @@ static int copy_all(struct copy_run *run, const uint32_t *uids,
 	return 0;
 }
 
-static int copy_real(struct dbox_mailbox *src, const uint32_t *uids,
-		     unsigned int count, struct dbox_mailbox *dst,
-		     uint32_t *dst_uids_r, bool move, const char **error_r)
+static int copy_txn(struct dbox_op *op, const char **error_r)
 {
-	const struct dbox_format_ops *ops = src->storage->ops;
-	struct copy_run run;
-	int ret;
+	struct copy_run *run = op->priv;
+
+	run->now = dbox_now();
+	if (dbox_mailbox_txn_begin(run->ctx.dst, &run->txn, &run->dst_rec,
+				   error_r) < 0)
+		return -1;
+	op->uids = dbox_calloc(run->count, sizeof(uint32_t));
+	op->uid_count = run->count;
+	if (load_source(run, error_r) < 0 ||
+	    copy_all(run, run->uids, run->count, op->uids, error_r) < 0) {
+		dbox_mailbox_txn_abort(&run->txn, &run->dst_rec);
+		return -1;
+	}
+	return 0;
+}
+
+static int copy_commit(struct dbox_op *op, const char **error_r)
+{
+	struct copy_run *run = op->priv;
+
+	return dbox_mailbox_txn_commit(run->ctx.dst, &run->txn, &run->dst_rec,
+				       error_r);
+}
+
+static void copy_abort(struct dbox_op *op)
+{
+	struct copy_run *run = op->priv;
+
+	dbox_mailbox_txn_abort(&run->txn, &run->dst_rec);
+}
+
+static int copy_finish(struct dbox_op *op, bool committed)
+{
+	const struct dbox_format_ops *ops = op->storage->ops;
+	struct copy_run *run = op->priv;
+
+	ops->copy_finish(&run->ctx, committed);
+	if (!committed || run->moved_count == 0)
+		return 0;
+	return ops->expunge_finish(run->ctx.src, run->moved, run->moved_count,
+				   &op->batch);
+}
+
+static void copy_free(struct dbox_op *op)
+{
+	struct copy_run *run = op->priv;
+
+	dbox_idx_mailbox_rec_free(&run->src_rec);
+	free(run->moved);
+	free(run->ctx.created_uids);
+	free(run->uids);
+	free(run);
+}
+
+static const struct dbox_op_kind copy_kind = {
+	.name = "copy",
+	.txn = copy_txn,
+	.commit = copy_commit,
+	.abort = copy_abort,
+	.finish = copy_finish,
+	.free = copy_free,
+};
+
+static int copy_start(struct dbox_mailbox *src, const uint32_t *uids,
+		      unsigned int count, struct dbox_mailbox *dst, bool move,
+		      dbox_op_callback_t *cb, void *context,
+		      struct dbox_op **op_r, const char **error_r)
+{
+	struct copy_run *run;
+	struct dbox_op *op;
 
 	if (src->storage != dst->storage)
 		return dbox_fail(error_r, DBOX_ERROR_PARAMS,
 				 "Copy between different storages");
+	if ((dst->flags & DBOX_OPEN_READONLY) != 0)
+		return dbox_fail(error_r, DBOX_ERROR_NOTPOSSIBLE,
+				 "Mailbox is open read-only");
 	if (move && (src->flags & DBOX_OPEN_READONLY) != 0)
 		return dbox_fail(error_r, DBOX_ERROR_NOTPOSSIBLE,
 				 "Source mailbox is open read-only");
 	if (move && src->id == dst->id)
 		return dbox_fail(error_r, DBOX_ERROR_NOTPOSSIBLE,
 				 "Can't move messages into the same mailbox");
-	memset(&run, 0, sizeof(run));
-	run.ctx.src = src;
-	run.ctx.dst = dst;
-	run.ctx.move = move;
-	run.now = dbox_now();
-	if (dbox_mailbox_txn_begin(dst, &run.txn, &run.dst_rec, error_r) < 0)
+	run = dbox_calloc(1, sizeof(*run));
+	run->ctx.src = src;
+	run->ctx.dst = dst;
+	run->ctx.move = move;
+	run->uids = dbox_calloc(count, sizeof(uint32_t));
+	if (count > 0)
+		memcpy(run->uids, uids, count * sizeof(uint32_t));
+	run->count = count;
+	op = dbox_op_new(&copy_kind, src, dst, cb, context);
+	op->priv = run;
+	run->ctx.op = op;
+	dbox_op_start(op, op_r);
+	return 0;
+}
+
+static int copy_sync_wrapper(struct dbox_mailbox *src, const uint32_t *uids,
+			     unsigned int count, struct dbox_mailbox *dst,
+			     uint32_t *dst_uids_r, bool move,
+			     const char **error_r)
+{
+	struct dbox_op *op;
+	int ret;
+
+	if (copy_start(src, uids, count, dst, move, NULL, NULL, &op,
+		       error_r) < 0)
 		return -1;
-	if (load_source(&run, error_r) < 0 ||
-	    copy_all(&run, uids, count, dst_uids_r, error_r) < 0) {
-		dbox_mailbox_txn_abort(&run.txn, &run.dst_rec);
-		ret = -1;
-	} else {
-		ret = dbox_mailbox_txn_commit(dst, &run.txn, &run.dst_rec,
-					      error_r);
-	}
-	ops->copy_finish(&run.ctx, ret == 0);
-	if (ret == 0 && run.moved_count > 0)
-		ops->expunge_finish(src, run.moved, run.moved_count);
-	dbox_idx_mailbox_rec_free(&run.src_rec);
-	free(run.moved);
-	free(run.ctx.created_uids);
+	ret = dbox_op_wait(op, error_r);
+	if (ret == 0 && dst_uids_r != NULL && count > 0)
+		memcpy(dst_uids_r, op->uids, count * sizeof(uint32_t));
+	if (op->sync)
+		dbox_op_free(op);
 	return ret;
+}
+
+int dbox_mail_copy_start(struct dbox_mailbox *src, const uint32_t *uids,
+			 unsigned int count, struct dbox_mailbox *dst,
+			 dbox_op_callback_t *cb, void *context,
+			 struct dbox_op **op_r, const char **error_r)
+{
+	if (cb == NULL)
+		return dbox_fail(error_r, DBOX_ERROR_PARAMS, "No callback");
+	return copy_start(src, uids, count, dst, false, cb, context, op_r,
+			  error_r);
+}
+
+int dbox_mail_move_start(struct dbox_mailbox *src, const uint32_t *uids,
+			 unsigned int count, struct dbox_mailbox *dst,
+			 dbox_op_callback_t *cb, void *context,
+			 struct dbox_op **op_r, const char **error_r)
+{
+	if (cb == NULL)
+		return dbox_fail(error_r, DBOX_ERROR_PARAMS, "No callback");
+	return copy_start(src, uids, count, dst, true, cb, context, op_r,
+			  error_r);
 }
 
 int dbox_mail_copy(struct dbox_mailbox *src, const uint32_t *uids,
 		   unsigned int count, struct dbox_mailbox *dst,
 		   uint32_t *dst_uids_r, const char **error_r)
 {
-	return copy_real(src, uids, count, dst, dst_uids_r, false, error_r);
+	return copy_sync_wrapper(src, uids, count, dst, dst_uids_r, false,
+				 error_r);
 }
 
 int dbox_mail_move(struct dbox_mailbox *src, const uint32_t *uids,
 		   unsigned int count, struct dbox_mailbox *dst,
 		   uint32_t *dst_uids_r, const char **error_r)
 {
-	return copy_real(src, uids, count, dst, dst_uids_r, true, error_r);
+	return copy_sync_wrapper(src, uids, count, dst, dst_uids_r, true,
+				 error_r);
 }

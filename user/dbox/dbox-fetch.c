@@ -107,7 +107,8 @@ static void item_submit(struct dbox_fetch *fetch, struct fetch_item *item)
 	}
 	item->want = item->loc.msg_header_size + item->part_start +
 		item->part_phys;
-	item->buf = dbox_malloc(item->want + 1);
+	item->buf = dbox_mail_malloc(box->storage->set.mail_alloc,
+				     item->want + 1);
 	item->state = ITEM_READING;
 	fetch->in_flight++;
 	dbox_io_read(box->storage->io, item->loc.fd, item->buf, item->want,
@@ -156,7 +157,7 @@ static void item_release(struct fetch_item *item)
 	if (item->loc.fd >= 0 && !item->loc.cached)
 		close(item->loc.fd);
 	item->loc.fd = -1;
-	free(item->buf);
+	dbox_mail_free(item->out.alloc, item->buf);
 	item->buf = NULL;
 }
 
@@ -170,6 +171,7 @@ static void fetch_free_now(struct dbox_fetch *fetch)
 		free(fetch->items[i].error);
 	}
 	free(fetch->items);
+	dbox_mailbox_unref(&fetch->box);
 	free(fetch);
 }
 
@@ -235,7 +237,8 @@ int dbox_fetch_start(struct dbox_mailbox *box,
 					 "Unknown fetch part");
 	}
 	fetch = dbox_calloc(1, sizeof(*fetch));
-	fetch->box = box;
+	/* reads in flight outlive a dbox_mailbox_close() of the caller's */
+	fetch->box = dbox_mailbox_ref(box);
 	fetch->cb = cb;
 	fetch->context = context;
 	fetch->window = box->storage->set.fetch_window;
@@ -245,6 +248,8 @@ int dbox_fetch_start(struct dbox_mailbox *box,
 		fetch->items[i].fetch = fetch;
 		fetch->items[i].req = reqs[i];
 		fetch->items[i].loc.fd = -1;
+		/* the read and the wire form are message content */
+		fetch->items[i].out.alloc = box->storage->set.mail_alloc;
 	}
 	fetch_pump(fetch);
 	*fetch_r = fetch;

@@ -12,24 +12,11 @@
 #include "dbox-log.h"
 #include "dbox-private.h"
 
-struct read_wait {
-	bool done;
-	int64_t result;
-};
-
-static void read_done(void *context, int64_t result)
-{
-	struct read_wait *wait = context;
-
-	wait->done = true;
-	wait->result = result;
-}
-
 int dbox_read_file(struct dbox_storage *storage, int fd, size_t max,
 		   unsigned char **data_r, size_t *size_r,
 		   const char **error_r)
 {
-	struct read_wait wait = { false, 0 };
+	struct dbox_io_group group;
 	unsigned char *data;
 	struct stat st;
 
@@ -39,23 +26,17 @@ int dbox_read_file(struct dbox_storage *storage, int fd, size_t max,
 		return dbox_fail(error_r, DBOX_ERROR_LIMIT,
 				 "file is larger than %zu bytes", max);
 	data = dbox_malloc((size_t)st.st_size + 1);
-	dbox_io_read(storage->io, fd, data, (size_t)st.st_size, 0, read_done,
-		     &wait);
-	while (!wait.done) {
-		if (dbox_io_run(storage->io, -1) < 0) {
-			/* cannot leave the request pointing at data */
-			dbox_fail(error_r, DBOX_ERROR_TEMP,
-				  "io loop failed: %m");
-			abort();
-		}
-	}
-	if (wait.result < 0) {
+	/* a group wait runs no callbacks: fine inside a transaction step
+	   (adopting a dead writer's file), it blocks only for this read */
+	dbox_io_group_init(&group);
+	dbox_io_group_read(storage->io, &group, fd, data, (size_t)st.st_size,
+			   0);
+	if (dbox_io_group_wait(storage->io, &group) < 0) {
 		free(data);
-		errno = (int)-wait.result;
 		return dbox_fail(error_r, DBOX_ERROR_TEMP, "read failed: %m");
 	}
 	/* a file that shrank under us is read up to its new end */
-	*size_r = (size_t)wait.result;
+	*size_r = (size_t)group.bytes;
 	data[*size_r] = '\0';
 	*data_r = data;
 	return 0;

@@ -70,3 +70,27 @@ int dbox_keywords_to_indexes(struct dbox_idx_mailbox_rec *rec,
 	*count_r = n;
 	return 0;
 }
+
+char **dbox_keywords_dup(const char *const *keywords)
+{
+	unsigned int n, i;
+	char **copy;
+
+	if (keywords == NULL)
+		return NULL;
+	for (n = 0; keywords[n] != NULL; n++)
+		;
+	copy = dbox_calloc(n + 1, sizeof(char *));
+	for (i = 0; i < n; i++)
+		copy[i] = dbox_strdup(keywords[i]);
+	return copy;
+}
+
+void dbox_keywords_free(char **keywords)
+{
+	unsigned int i;
+
+	for (i = 0; keywords != NULL && keywords[i] != NULL; i++)
+		free(keywords[i]);
+	free(keywords);
+}

@@ -16,5 +16,9 @@ int dbox_keywords_validate(const char *const *keywords, const char **error_r);
 int dbox_keywords_to_indexes(struct dbox_idx_mailbox_rec *rec,
 			     const char *const *keywords, uint16_t **idx_r,
 			     unsigned int *count_r, const char **error_r);
+/* A deep copy of a NULL-terminated list (NULL stays NULL), for requests
+   that outlive the caller's arrays (asynchronous changes). */
+char **dbox_keywords_dup(const char *const *keywords);
+void dbox_keywords_free(char **keywords);
 
 #endif

@@ -294,6 +294,7 @@ int dbox_mailbox_open(struct dbox_storage *storage, const char *name,
 	}
 	box = dbox_calloc(1, sizeof(*box));
 	box->storage = storage;
+	box->refcount = 1;
 	box->name = norm;
 	box->disk_name = disk;
 	box->dir_fd = -1;
@@ -314,13 +315,26 @@ int dbox_mailbox_open(struct dbox_storage *storage, const char *name,
 	return 0;
 }
 
-void dbox_mailbox_close(struct dbox_mailbox **_box)
+struct dbox_mailbox *dbox_mailbox_ref(struct dbox_mailbox *box)
+{
+	box->refcount++;
+	return box;
+}
+
+void dbox_mailbox_close(struct dbox_mailbox **box)
+{
+	dbox_mailbox_unref(box);
+}
+
+void dbox_mailbox_unref(struct dbox_mailbox **_box)
 {
 	struct dbox_mailbox *box = *_box;
 
 	if (box == NULL)
 		return;
 	*_box = NULL;
+	if (--box->refcount > 0)
+		return;
 	dbox_view_free(box);
 	if (box->dir_fd >= 0)
 		close(box->dir_fd);

@@ -45,6 +45,8 @@
 
 struct dbox_save_ctx;
 struct dbox_copy_ctx;
+struct dbox_op;
+struct dbox_io_batch;
 struct dbox_mail_priv;
 struct dbox_rebuild_ctx;
 
@@ -63,7 +65,8 @@ struct dbox_save_item {
 	char guid[128];
 	int64_t internal_date;
 	uint32_t flags;
-	const char *const *keywords;
+	const char *const *keywords;	/* = keywords_copy */
+	char **keywords_copy;		/* owned: the caller's may go */
 	uint32_t uid;			/* assigned at commit */
 	/* set by the format's save_write */
 	char *temp_name;		/* sdbox */
@@ -74,6 +77,7 @@ struct dbox_save_item {
 };
 
 struct dbox_save_ctx {
+	struct dbox_op *op;
 	struct dbox_mailbox *box;
 	struct dbox_save_item *items;
 	unsigned int count;
@@ -94,10 +98,16 @@ struct dbox_format_ops {
 	int (*init)(struct dbox_storage *storage, const char **error_r);
 	void (*deinit)(struct dbox_storage *storage);
 
-	/* Write every item's data durably (not yet visible). */
-	int (*save_write)(struct dbox_save_ctx *ctx, const char **error_r);
+	/* Write every item's data durably (not yet visible), in stages:
+	   submit stage n's requests into batch and return 1, or 0 when
+	   there is no stage n, or -1. Stage n+1 is asked for once all of
+	   stage n completed (io_uring does not order requests in flight). */
+	int (*save_write)(struct dbox_save_ctx *ctx, unsigned int stage,
+			  struct dbox_io_batch *batch, const char **error_r);
 	/* Make the data belong to the uids the caller assigned (items[i].uid,
-	   may be raised: the hook sets *uidnext past anything it used). */
+	   may be raised: the hook sets *uidnext past anything it used).
+	   Directories to fsync before the commit are asked for with
+	   dbox_op_fsync_before_commit(ctx->op, fd). */
 	int (*save_place)(struct dbox_save_ctx *ctx, struct dbox_txn *txn,
 			  struct dbox_idx_mailbox_rec *rec,
 			  const char **error_r);
@@ -111,7 +121,8 @@ struct dbox_format_ops {
 			struct dbox_idx_mailbox_rec *dst_rec,
 			const struct dbox_idx_mail_rec *src,
 			struct dbox_idx_mail_rec *dst, const char **error_r);
-	/* Before commit: make the copies durable. */
+	/* Before commit: ask for what makes the copies durable
+	   (dbox_op_fsync_before_commit). */
 	int (*copy_sync)(struct dbox_copy_ctx *ctx, const char **error_r);
 	/* After commit (committed) or failure. */
 	void (*copy_finish)(struct dbox_copy_ctx *ctx, bool committed);
@@ -120,9 +131,11 @@ struct dbox_format_ops {
 	int (*expunge_one)(struct dbox_mailbox *box, struct dbox_txn *txn,
 			   const struct dbox_idx_mail_rec *rec,
 			   const char **error_r);
-	/* After commit: remove what the expunged messages left on disk. */
-	void (*expunge_finish)(struct dbox_mailbox *box, const uint32_t *uids,
-			       unsigned int count);
+	/* After commit: remove what the expunged messages left on disk;
+	   returns 1 when it submitted requests (a directory fsync) into
+	   batch, 0 when not. */
+	int (*expunge_finish)(struct dbox_mailbox *box, const uint32_t *uids,
+			      unsigned int count, struct dbox_io_batch *batch);
 
 	/* Where a message's msg header is. txn may be NULL. */
 	int (*open_mail)(struct dbox_mailbox *box, struct dbox_txn *txn,
@@ -159,10 +172,18 @@ struct dbox_storage {
 	struct dbox_storage_settings set;
 	struct dbox_io *io;
 	bool own_io;
+	/* set.mail_alloc points here, or is NULL (malloc) */
+	struct dbox_allocator mail_alloc;
 	struct dbox_index *index;
 	int notify_fd;
 	void *format_ctx;		/* mdbox: open file cache */
 	unsigned int open_boxes;
+	/* asynchronous operations (dbox-op.h): the one in its transaction
+	   phase, those waiting for it in start order, and all not yet
+	   delivered */
+	struct dbox_op *writer;
+	struct dbox_op *writer_waiters, *writer_waiters_tail;
+	unsigned int ops_in_flight;
 };
 
 /* Internal per-message data kept alongside the public view. */
@@ -173,8 +194,14 @@ struct dbox_mail_priv {
 	uint64_t hdr_phys_size, hdr_virt_size;
 };
 
+/*
+ * Lifetime: the caller's handle is one reference (dbox_mailbox_close drops
+ * it); asynchronous operations and fetches in flight hold one each, so a
+ * mailbox closed under them stays until they are done.
+ */
 struct dbox_mailbox {
 	struct dbox_storage *storage;
+	unsigned int refcount;
 	char *name;			/* normalised UTF-8 */
 	char *disk_name;		/* mUTF-7 path below mailboxes/ */
 	int dir_fd;			/* .../dbox-Mails */
@@ -192,6 +219,7 @@ struct dbox_mailbox {
 };
 
 struct dbox_copy_ctx {
+	struct dbox_op *op;
 	struct dbox_mailbox *src, *dst;
 	bool move;
 	uint32_t *created_uids;		/* dst uids linked so far (sdbox) */
@@ -203,6 +231,10 @@ int dbox_storage_fsync_fd(struct dbox_storage *storage, int fd,
 			  bool datasync, const char *what,
 			  const char **error_r);
 uint32_t dbox_storage_next_uidvalidity(struct dbox_storage *storage);
+
+/* dbox-mailbox.c */
+struct dbox_mailbox *dbox_mailbox_ref(struct dbox_mailbox *box);
+void dbox_mailbox_unref(struct dbox_mailbox **box);
 
 /* dbox-mailbox.c: index record plumbing */
 int dbox_mailbox_txn_begin(struct dbox_mailbox *box, struct dbox_txn **txn_r,

@@ -14,6 +14,7 @@
 
 #include "dbox-fs.h"
 #include "dbox-log.h"
+#include "dbox-op.h"
 #include "dbox-private.h"
 #include "dbox-rebuild.h"
 
@@ -194,6 +195,8 @@ static int storage_setup(struct dbox_storage *storage, const char **error_r)
 	    storage->ops->init(storage, error_r) < 0 ||
 	    open_index(storage, &created, error_r) < 0)
 		return -1;
+	dbox_index_set_writer_wait(storage->index, dbox_storage_writer_wait,
+				   storage);
 	if (created) {
 		if (init_index(storage, error_r) < 0)
 			return -1;
@@ -217,6 +220,11 @@ int dbox_storage_open(const char *root,
 	storage->root_fd = storage->mailboxes_fd = storage->storage_fd = -1;
 	storage->notify_fd = -1;
 	storage->set = *set;
+	if (set->mail_alloc != NULL) {
+		/* the caller's struct need not outlive the call */
+		storage->mail_alloc = *set->mail_alloc;
+		storage->set.mail_alloc = &storage->mail_alloc;
+	}
 	settings_defaults(&storage->set);
 	storage->ops = format_ops(set->format);
 	if (storage_setup(storage, error_r) < 0) {
@@ -232,6 +240,38 @@ int dbox_storage_open(const char *root,
 	return 0;
 }
 
+int dbox_storage_writer_wait(void *context, const char **error_r)
+{
+	struct dbox_storage *storage = context;
+
+	if (dbox_index_writer_holder(storage->index) != storage->index)
+		return dbox_fail(error_r, DBOX_ERROR_INUSE, "The index writer "
+				 "is busy (another storage handle of this "
+				 "process)");
+	/* our own operation's directory fsync: run our steps (never the
+	   caller's callbacks) until it committed */
+	while (dbox_index_writer_holder(storage->index) != NULL) {
+		if (dbox_io_run_internal(storage->io, -1) < 0)
+			return dbox_fail(error_r, DBOX_ERROR_INUSE, "The index "
+					 "writer is busy: %m");
+	}
+	return 0;
+}
+
+/* Operations in flight hold mailboxes and buffers the kernel writes
+   from: complete them (callbacks included) before anything goes. */
+static void storage_drain_ops(struct dbox_storage *storage)
+{
+	while (storage->ops_in_flight > 0) {
+		if (dbox_io_run(storage->io, -1) < 0) {
+			dbox_log(DBOX_LOG_ERROR, "%s: storage closed with %u "
+				 "operations in flight: %m", storage->root,
+				 storage->ops_in_flight);
+			abort();
+		}
+	}
+}
+
 void dbox_storage_close(struct dbox_storage **_storage)
 {
 	struct dbox_storage *storage = *_storage;
@@ -239,6 +279,7 @@ void dbox_storage_close(struct dbox_storage **_storage)
 	if (storage == NULL)
 		return;
 	*_storage = NULL;
+	storage_drain_ops(storage);
 	if (storage->open_boxes > 0)
 		dbox_log(DBOX_LOG_ERROR, "%s: storage closed with %u mailboxes "
 			 "still open", storage->root, storage->open_boxes);

@@ -104,6 +104,21 @@ char *dbox_printf(const char *fmt, ...)
 	return check_alloc(ret < 0 ? NULL : str);
 }
 
+void *dbox_mail_malloc(const struct dbox_allocator *alloc, size_t size)
+{
+	if (alloc == NULL)
+		return dbox_malloc(size);
+	return check_alloc(alloc->alloc(size == 0 ? 1 : size));
+}
+
+void dbox_mail_free(const struct dbox_allocator *alloc, void *ptr)
+{
+	if (alloc == NULL)
+		free(ptr);
+	else if (ptr != NULL)
+		alloc->free(ptr);
+}
+
 void dbox_buf_reserve(struct dbox_buf *buf, size_t more)
 {
 	size_t cap = buf->cap == 0 ? 256 : buf->cap;
@@ -112,7 +127,10 @@ void dbox_buf_reserve(struct dbox_buf *buf, size_t more)
 		return;
 	while (cap < buf->len + more + 1)
 		cap *= 2;
-	buf->data = dbox_realloc(buf->data, cap);
+	if (buf->alloc == NULL)
+		buf->data = dbox_realloc(buf->data, cap);
+	else
+		buf->data = check_alloc(buf->alloc->realloc(buf->data, cap));
 	buf->cap = cap;
 }
 
@@ -150,8 +168,11 @@ void dbox_buf_printf(struct dbox_buf *buf, const char *fmt, ...)
 
 void dbox_buf_free(struct dbox_buf *buf)
 {
-	free(buf->data);
+	const struct dbox_allocator *alloc = buf->alloc;
+
+	dbox_mail_free(alloc, buf->data);
 	memset(buf, 0, sizeof(*buf));
+	buf->alloc = alloc;	/* reusable, still in the same memory */
 }
 
 int dbox_hex_to_u64(const char *str, size_t len, uint64_t *value_r)

@@ -25,10 +25,20 @@ int dbox_fail_prefix(const char **error_r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 const char *dbox_last_error_str(void);
 
+struct dbox_allocator;
+
+/* alloc: where the bytes live (message content: the storage's mail
+   allocator); NULL = malloc. Set it before the first append. */
 struct dbox_buf {
 	unsigned char *data;
 	size_t len, cap;
+	const struct dbox_allocator *alloc;
 };
+
+/* Message content memory (dbox.h, struct dbox_allocator); a NULL
+   allocator means malloc. Failures abort. */
+void *dbox_mail_malloc(const struct dbox_allocator *alloc, size_t size);
+void dbox_mail_free(const struct dbox_allocator *alloc, void *ptr);
 
 /* Allocation failures abort: there is no sane way to go on with a half
    built message or record, and dboxd restarts workers. */

@@ -27,6 +27,8 @@
  * inherited). Several processes may use one mail root at once; the index
  * serialises writers. Within a process, all use happens from one thread.
  * Storage functions must not be called from inside dbox-io callbacks.
+ * An event loop uses the _start functions ("asynchronous changes") and
+ * dbox_fetch_start(); the synchronous calls wait for their own I/O.
  */
 #ifndef DBOX_H
 #define DBOX_H
@@ -87,6 +89,21 @@ enum dbox_special_use {
 
 /* ---- storage ---------------------------------------------------------- */
 
+/*
+ * Where message content lives in memory. A server that keeps mail out of
+ * memory merging (dboxd: secret arenas excluded from KSM) supplies its
+ * allocator; the storage then uses it for the buffers that hold message
+ * bytes: fetch read and result buffers (the data a dbox_fetch callback
+ * sees), and append staging (the LF copy and the file image being written).
+ * The functions must not fail (abort instead), like dbox's own; realloc
+ * and free get NULL like their libc namesakes.
+ */
+struct dbox_allocator {
+	void *(*alloc)(size_t size);
+	void *(*realloc)(void *ptr, size_t size);
+	void (*free)(void *ptr);
+};
+
 struct dbox_storage_settings {
 	enum dbox_format format;
 	/* Largest message accepted by append, in wire bytes; 0 = 64 MiB. */
@@ -99,6 +116,9 @@ struct dbox_storage_settings {
 	/* The process's event loop, shared with the caller; NULL = the
 	   storage creates its own (AUTO backend) and destroys it on close. */
 	struct dbox_io *io;
+	/* Message content buffers (copied); NULL = malloc. dbox_mail_fetch()
+	   still returns malloc'd data, as documented there. */
+	const struct dbox_allocator *mail_alloc;
 };
 
 /* Open (creating if needed) the mail root: <root>/mailboxes/...,
@@ -333,6 +353,88 @@ int dbox_mail_store(struct dbox_mailbox *box, const uint32_t *uids,
 		    unsigned int count, const struct dbox_store_params *params,
 		    uint32_t **failed_uids_r, unsigned int *failed_count_r,
 		    const char **error_r);
+
+/* ---- asynchronous changes -------------------------------------------- */
+
+/*
+ * Every change above also exists as a start function that returns at once
+ * and reports through a callback, so an event loop never waits for an
+ * fsync: data writes, file fsyncs and directory fsyncs are submitted to the
+ * storage's dbox_io and the operation advances from its completions. The
+ * synchronous functions above are start + wait (for tools, tests and the
+ * delivery tool).
+ *
+ *  - The callback runs from a later dbox_io_run() on the storage's io,
+ *    never from inside the start function, exactly once (unless the
+ *    operation was abandoned). It reports success only once everything
+ *    the change touched is durable, as the synchronous calls do.
+ *  - A start function fails at once (-1, *error_r, no callback) for bad
+ *    arguments and read-only mailboxes; everything else is reported by the
+ *    callback.
+ *  - Arguments are copied: message data, uid arrays and keywords may be
+ *    freed when the start function returns.
+ *  - The operation holds its mailboxes: dbox_mailbox_close() while it is
+ *    in flight is fine (the mailbox goes when the operation is done).
+ *    dbox_storage_close() first completes every operation in flight.
+ *  - Operations of one process on one storage overlap in their data I/O;
+ *    their index transactions run one at a time, in the order the
+ *    operations are ready for them (start order for copy, move, expunge
+ *    and store, which write no data first). An sdbox append or copy keeps
+ *    the index writer lock while its directory fsync is in flight, which
+ *    is what lets a crash never expose a renamed but unindexed file; a
+ *    synchronous call that needs the index writer meanwhile waits for that
+ *    fsync.
+ *  - The callback must not call storage functions (see dbox-io.h); defer
+ *    follow-up work to the caller's own loop.
+ */
+struct dbox_op;
+
+struct dbox_op_result {
+	int ret;			/* 0, or -1 */
+	enum dbox_error err;		/* class of the failure */
+	const char *error;		/* NULL on success */
+	/* append: the new uids; copy/move: the destination uid of each
+	   source uid (0 = it no longer existed). NULL on failure. */
+	const uint32_t *uids;
+	unsigned int uid_count;
+	/* store: uids whose modseq was above unchanged_since */
+	const uint32_t *failed_uids;
+	unsigned int failed_count;
+};
+/* result and what it points to are valid during the call only. */
+typedef void dbox_op_callback_t(void *context,
+				const struct dbox_op_result *result);
+
+/* op_r may be NULL when the caller never abandons the operation. */
+int dbox_mail_append_start(struct dbox_mailbox *box,
+			   const struct dbox_append_msg *msgs,
+			   unsigned int count, dbox_op_callback_t *cb,
+			   void *context, struct dbox_op **op_r,
+			   const char **error_r);
+int dbox_mail_copy_start(struct dbox_mailbox *src, const uint32_t *uids,
+			 unsigned int count, struct dbox_mailbox *dst,
+			 dbox_op_callback_t *cb, void *context,
+			 struct dbox_op **op_r, const char **error_r);
+int dbox_mail_move_start(struct dbox_mailbox *src, const uint32_t *uids,
+			 unsigned int count, struct dbox_mailbox *dst,
+			 dbox_op_callback_t *cb, void *context,
+			 struct dbox_op **op_r, const char **error_r);
+int dbox_mail_expunge_start(struct dbox_mailbox *box, const uint32_t *uids,
+			    unsigned int count, dbox_op_callback_t *cb,
+			    void *context, struct dbox_op **op_r,
+			    const char **error_r);
+int dbox_mail_store_start(struct dbox_mailbox *box, const uint32_t *uids,
+			  unsigned int count,
+			  const struct dbox_store_params *params,
+			  dbox_op_callback_t *cb, void *context,
+			  struct dbox_op **op_r, const char **error_r);
+/* The caller loses interest (its client went away): no callback. The
+   operation still completes (or fails) on its own; a change that was
+   already durable stays. May be called from the callback of another
+   operation, never from its own. */
+void dbox_op_abandon(struct dbox_op **op);
+/* Operations of the storage not yet delivered. */
+unsigned int dbox_storage_ops_in_flight(const struct dbox_storage *storage);
 
 /* ---- fetch ------------------------------------------------------------ */
 

@@ -21,6 +21,10 @@ struct dbox_index_env;
 
 struct dbox_index {
 	struct dbox_index_env *env;
+	/* called by a write dbox_txn_begin() while an asynchronous operation
+	   of this process keeps its write transaction open across I/O */
+	dbox_index_writer_wait_t *writer_wait;
+	void *writer_wait_ctx;
 };
 
 struct dbox_txn {

@@ -39,6 +39,8 @@ struct dbox_index_env {
 	MDB_env *env;
 	MDB_dbi dbis[DBOX_DB_COUNT];
 	char *data_path;
+	/* see dbox_index_writer_hold() */
+	const struct dbox_index *writer_holder;
 };
 
 static struct dbox_index_env *env_registry;
@@ -225,12 +227,37 @@ const char *dbox_index_data_path(const struct dbox_index *index)
 	return index->env->data_path;
 }
 
+void dbox_index_set_writer_wait(struct dbox_index *index,
+				dbox_index_writer_wait_t *wait, void *context)
+{
+	index->writer_wait = wait;
+	index->writer_wait_ctx = context;
+}
+
+void dbox_index_writer_hold(struct dbox_index *index, bool hold)
+{
+	index->env->writer_holder = hold ? index : NULL;
+}
+
+const struct dbox_index *dbox_index_writer_holder(const struct dbox_index *index)
+{
+	return index->env->writer_holder;
+}
+
 int dbox_txn_begin(struct dbox_index *index, bool write,
 		   struct dbox_txn **txn_r, const char **error_r)
 {
-	struct dbox_txn *txn = dbox_calloc(1, sizeof(*txn));
+	struct dbox_txn *txn;
 	int ret;
 
+	if (write && index->env->writer_holder != NULL) {
+		if (index->writer_wait == NULL)
+			return dbox_fail(error_r, DBOX_ERROR_INUSE, "The index "
+					 "writer is busy in this process");
+		if (index->writer_wait(index->writer_wait_ctx, error_r) < 0)
+			return -1;
+	}
+	txn = dbox_calloc(1, sizeof(*txn));
 	ret = mdb_txn_begin(index->env->env, NULL, write ? 0 : MDB_RDONLY,
 			    &txn->txn);
 	if (ret == MDB_MAP_RESIZED) {

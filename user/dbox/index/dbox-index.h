@@ -53,6 +53,25 @@ const char *dbox_index_data_path(const struct dbox_index *index);
 
 int dbox_txn_begin(struct dbox_index *index, bool write,
 		   struct dbox_txn **txn_r, const char **error_r);
+
+/*
+ * An asynchronous operation keeps its write transaction open while the
+ * directory fsync it needs before the commit is in flight (LMDB's writer
+ * lock is what makes sdbox's rename-then-commit safe). Meanwhile another
+ * write transaction of this process would deadlock on that lock, so a
+ * write dbox_txn_begin() calls the wait hook first: the storage runs its
+ * own steps until the holder committed, or fails (INUSE). The flag is per
+ * LMDB environment, shared by every handle of the root in this process;
+ * busy_r says which handle holds it.
+ */
+typedef int dbox_index_writer_wait_t(void *context, const char **error_r);
+void dbox_index_set_writer_wait(struct dbox_index *index,
+				dbox_index_writer_wait_t *wait, void *context);
+/* Mark the write transaction of this handle as kept across I/O (or no
+   longer). */
+void dbox_index_writer_hold(struct dbox_index *index, bool hold);
+/* The handle holding its write transaction across I/O, or NULL. */
+const struct dbox_index *dbox_index_writer_holder(const struct dbox_index *index);
 int dbox_txn_commit(struct dbox_txn **txn, const char **error_r);
 void dbox_txn_abort(struct dbox_txn **txn);
 

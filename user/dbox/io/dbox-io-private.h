@@ -10,6 +10,8 @@
 #ifndef DBOX_IO_PRIVATE_H
 #define DBOX_IO_PRIVATE_H
 
+#include <linux/time_types.h>
+
 #include "dbox-io.h"
 
 #define ATTR_UNUSED_IO __attribute__((unused))
@@ -19,6 +21,7 @@ enum dbox_io_op {
 	DBOX_IO_OP_WRITE,
 	DBOX_IO_OP_FSYNC,
 	DBOX_IO_OP_FDATASYNC,
+	DBOX_IO_OP_NOP,		/* dbox_io_defer(): completes at once */
 };
 
 struct dbox_io_req {
@@ -33,6 +36,12 @@ struct dbox_io_req {
 	dbox_io_callback_t *cb;
 	void *context;
 	struct dbox_io_group *group;	/* when submitted into a group */
+	/* the storage's own step, safe to run in dbox_io_run_internal() */
+	bool internal;
+	/* uring, DBOX_TEST_FSYNC_DELAY_MS: the fsync is done, a timeout runs
+	   before it completes; result holds the fsync's result meanwhile */
+	bool delaying;
+	struct __kernel_timespec delay_ts;
 };
 
 struct dbox_io_req_list {
@@ -61,6 +70,13 @@ struct dbox_io {
 	unsigned int in_flight;		/* started, not yet completed */
 	bool in_callbacks;
 	char *fallback_reason;
+	/* DBOX_TEST_FSYNC_DELAY_MS (io_uring only), 0 = off */
+	unsigned int fsync_delay_msecs;
+	/* a caller's ring to attach to (dbox_io_create_on_ring) */
+	struct io_uring *attach_ring;
+	void (*foreign_cqe)(void *context, uint64_t user_data, int32_t res,
+			    uint32_t flags);
+	void *foreign_context;
 };
 
 extern const struct dbox_io_backend_ops dbox_io_uring_ops;

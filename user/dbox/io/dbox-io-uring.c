@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The io_uring backend. One ring per struct dbox_io; the request pointer is
- * the SQE's user_data. Requests that do not fit (no free SQE, or as many in
- * flight as the completion queue holds) stay on io->queued and are started
- * as completions free room, so submitting never fails for lack of space.
+ * The io_uring backend. A ring of our own, or the caller's (one ring per
+ * process, dbox-io.h); the request pointer with DBOX_IO_UD_TAG set is the
+ * SQE's user_data either way. Requests that do not fit (no free SQE, or as
+ * many in flight as the completion queue holds) stay on io->queued and are
+ * started as completions free room, so submitting never fails for lack of
+ * space. On a shared ring the CQ is shared too: we count only our own
+ * requests against it and leave the owner a quarter of it.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -17,8 +20,9 @@
 #define URING_MAX_CHUNK (1U << 30)
 
 struct uring_state {
-	struct io_uring ring;
-	unsigned int cq_entries;
+	struct io_uring own_ring;
+	struct io_uring *ring;		/* &own_ring, or the caller's */
+	unsigned int cq_entries;	/* how many of ours may be in flight */
 };
 
 /* Why setup failed; read once by dbox_io_create() right after the failure. */
@@ -33,13 +37,15 @@ static int uring_setup(struct uring_state *st, unsigned int depth)
 	   older kernels refuse the flag with EINVAL, so retry without. */
 	memset(&params, 0, sizeof(params));
 	params.flags = IORING_SETUP_COOP_TASKRUN;
-	ret = io_uring_queue_init_params(depth, &st->ring, &params);
+	ret = io_uring_queue_init_params(depth, &st->own_ring, &params);
 	if (ret == -EINVAL) {
 		memset(&params, 0, sizeof(params));
-		ret = io_uring_queue_init_params(depth, &st->ring, &params);
+		ret = io_uring_queue_init_params(depth, &st->own_ring, &params);
 	}
-	if (ret == 0)
+	if (ret == 0) {
+		st->ring = &st->own_ring;
 		st->cq_entries = params.cq_entries;
+	}
 	return ret;
 }
 
@@ -52,7 +58,7 @@ static int uring_probe_ops(struct uring_state *st)
 	unsigned int i;
 	int ret = 0;
 
-	probe = io_uring_get_probe_ring(&st->ring);
+	probe = io_uring_get_probe_ring(st->ring);
 	if (probe == NULL)
 		return -EOPNOTSUPP;
 	for (i = 0; i < sizeof(needed) / sizeof(needed[0]); i++) {
@@ -74,7 +80,13 @@ static int uring_init(struct dbox_io *io, unsigned int depth,
 		*error_r = "out of memory";
 		return -ENOMEM;
 	}
-	ret = uring_setup(st, depth);
+	if (io->attach_ring != NULL) {
+		st->ring = io->attach_ring;
+		st->cq_entries = st->ring->cq.ring_entries * 3 / 4;
+		ret = 0;
+	} else {
+		ret = uring_setup(st, depth);
+	}
 	if (ret < 0) {
 		snprintf(uring_error, sizeof(uring_error),
 			 "io_uring_queue_init: %s", strerror(-ret));
@@ -90,11 +102,24 @@ static int uring_init(struct dbox_io *io, unsigned int depth,
 	return 0;
 
 err_exit_ring:
-	io_uring_queue_exit(&st->ring);
+	if (st->ring == &st->own_ring)
+		io_uring_queue_exit(&st->own_ring);
 err_free:
 	*error_r = uring_error;
 	free(st);
 	return ret;
+}
+
+static struct dbox_io_req *req_of(uint64_t user_data)
+{
+	return (struct dbox_io_req *)(uintptr_t)(user_data & ~DBOX_IO_UD_TAG);
+}
+
+static void foreign(struct dbox_io *io, struct io_uring_cqe *cqe)
+{
+	if (io->foreign_cqe != NULL)
+		io->foreign_cqe(io->foreign_context, cqe->user_data, cqe->res,
+				cqe->flags);
 }
 
 static void uring_deinit(struct dbox_io *io)
@@ -103,15 +128,20 @@ static void uring_deinit(struct dbox_io *io)
 	struct io_uring_cqe *cqe;
 
 	/* Requests in flight point into callers' buffers: wait for them
-	   before the ring goes away, without calling their callbacks. */
+	   before going away, without calling their callbacks. */
 	while (io->in_flight > 0) {
-		if (io_uring_wait_cqe(&st->ring, &cqe) < 0)
+		if (io_uring_wait_cqe(st->ring, &cqe) < 0)
 			break;
-		free(io_uring_cqe_get_data(cqe));
-		io_uring_cqe_seen(&st->ring, cqe);
-		io->in_flight--;
+		if ((cqe->user_data & DBOX_IO_UD_TAG) != 0) {
+			free(req_of(cqe->user_data));
+			io->in_flight--;
+		} else {
+			foreign(io, cqe);
+		}
+		io_uring_cqe_seen(st->ring, cqe);
 	}
-	io_uring_queue_exit(&st->ring);
+	if (st->ring == &st->own_ring)
+		io_uring_queue_exit(&st->own_ring);
 	free(st);
 	io->backend = NULL;
 }
@@ -122,6 +152,11 @@ static void prep_sqe(struct io_uring_sqe *sqe, struct dbox_io_req *req)
 
 	if (chunk > URING_MAX_CHUNK)
 		chunk = URING_MAX_CHUNK;
+	if (req->delaying) {
+		io_uring_prep_timeout(sqe, &req->delay_ts, 0, 0);
+		io_uring_sqe_set_data64(sqe, (uintptr_t)req | DBOX_IO_UD_TAG);
+		return;
+	}
 	switch (req->op) {
 	case DBOX_IO_OP_READ:
 		io_uring_prep_read(sqe, req->fd, req->buf + req->done,
@@ -138,8 +173,12 @@ static void prep_sqe(struct io_uring_sqe *sqe, struct dbox_io_req *req)
 	case DBOX_IO_OP_FDATASYNC:
 		io_uring_prep_fsync(sqe, req->fd, IORING_FSYNC_DATASYNC);
 		break;
+	case DBOX_IO_OP_NOP:
+		/* completed by the core at submit, never queued */
+		io_uring_prep_nop(sqe);
+		break;
 	}
-	io_uring_sqe_set_data(sqe, req);
+	io_uring_sqe_set_data64(sqe, (uintptr_t)req | DBOX_IO_UD_TAG);
 }
 
 /* Move queued requests into free SQEs; returns how many were prepared. */
@@ -149,7 +188,7 @@ static unsigned int uring_fill(struct dbox_io *io, struct uring_state *st)
 	unsigned int count = 0;
 
 	while (io->queued.count > 0 && io->in_flight < st->cq_entries) {
-		sqe = io_uring_get_sqe(&st->ring);
+		sqe = io_uring_get_sqe(st->ring);
 		if (sqe == NULL)
 			break;
 		prep_sqe(sqe, dbox_io_req_list_pop(&io->queued));
@@ -159,13 +198,36 @@ static unsigned int uring_fill(struct dbox_io *io, struct uring_state *st)
 	return count;
 }
 
+/* DBOX_TEST_FSYNC_DELAY_MS: keep the fsync's result and queue a timeout
+   that completes it later. Returns true if the request was delayed. */
+static bool fsync_delay(struct dbox_io *io, struct dbox_io_req *req, int res)
+{
+	if (io->fsync_delay_msecs == 0 || req->delaying)
+		return false;
+	req->delaying = true;
+	req->result = res;
+	req->delay_ts.tv_sec = io->fsync_delay_msecs / 1000;
+	req->delay_ts.tv_nsec = (long long)(io->fsync_delay_msecs % 1000) *
+		1000000;
+	dbox_io_req_list_append(&io->queued, req);
+	return true;
+}
+
 /* A completion: finish the request or queue the rest of a short transfer. */
 static void uring_handle(struct dbox_io *io, struct dbox_io_req *req, int res)
 {
+	if (req->delaying) {
+		/* the timeout of a delayed fsync (-ETIME): report the fsync */
+		dbox_io_req_complete(io, req, req->result);
+		return;
+	}
 	if (res == -EINTR || res == -EAGAIN) {
 		dbox_io_req_list_append(&io->queued, req);
 		return;
 	}
+	if ((req->op == DBOX_IO_OP_FSYNC || req->op == DBOX_IO_OP_FDATASYNC) &&
+	    fsync_delay(io, req, res))
+		return;
 	if (req->op == DBOX_IO_OP_FSYNC || req->op == DBOX_IO_OP_FDATASYNC ||
 	    res < 0) {
 		dbox_io_req_complete(io, req, res);
@@ -184,17 +246,29 @@ static void uring_handle(struct dbox_io *io, struct dbox_io_req *req, int res)
 		dbox_io_req_complete(io, req, (int64_t)req->done);
 }
 
+void dbox_io_uring_cqe(struct dbox_io *io, uint64_t user_data, int32_t res)
+{
+	io->in_flight--;
+	uring_handle(io, req_of(user_data), res);
+}
+
+/* Returns how many of our requests completed (the owner's, on a shared
+   ring, are handed over and not counted). */
 static unsigned int uring_reap(struct dbox_io *io, struct uring_state *st)
 {
 	struct io_uring_cqe *cqe;
-	unsigned int head, count = 0;
+	unsigned int head, seen = 0, count = 0;
 
-	io_uring_for_each_cqe(&st->ring, head, cqe) {
-		io->in_flight--;
-		uring_handle(io, io_uring_cqe_get_data(cqe), cqe->res);
+	io_uring_for_each_cqe(st->ring, head, cqe) {
+		seen++;
+		if ((cqe->user_data & DBOX_IO_UD_TAG) == 0) {
+			foreign(io, cqe);
+			continue;
+		}
+		dbox_io_uring_cqe(io, cqe->user_data, cqe->res);
 		count++;
 	}
-	io_uring_cq_advance(&st->ring, count);
+	io_uring_cq_advance(st->ring, seen);
 	return count;
 }
 
@@ -205,13 +279,13 @@ static int uring_submit_wait(struct uring_state *st, int timeout_msecs)
 	int ret;
 
 	if (timeout_msecs == 0)
-		ret = io_uring_submit(&st->ring);
+		ret = io_uring_submit(st->ring);
 	else if (timeout_msecs < 0)
-		ret = io_uring_submit_and_wait(&st->ring, 1);
+		ret = io_uring_submit_and_wait(st->ring, 1);
 	else {
 		ts.tv_sec = timeout_msecs / 1000;
 		ts.tv_nsec = (long long)(timeout_msecs % 1000) * 1000000;
-		ret = io_uring_submit_and_wait_timeout(&st->ring, &cqe, 1,
+		ret = io_uring_submit_and_wait_timeout(st->ring, &cqe, 1,
 						       &ts, NULL);
 	}
 	if (ret == -ETIME || ret == -EINTR || ret == -EBUSY)
@@ -239,7 +313,7 @@ static int uring_process(struct dbox_io *io, int timeout_msecs)
 	}
 	/* start whatever the completions made room for */
 	if (uring_fill(io, st) > 0) {
-		ret = io_uring_submit(&st->ring);
+		ret = io_uring_submit(st->ring);
 		if (ret < 0 && ret != -EBUSY && ret != -EINTR)
 			return ret;
 	}
@@ -250,7 +324,8 @@ static int uring_get_fd(const struct dbox_io *io)
 {
 	const struct uring_state *st = io->backend;
 
-	return st->ring.ring_fd;
+	/* a caller's ring is watched by the caller */
+	return st->ring == &st->own_ring ? st->ring->ring_fd : -1;
 }
 
 const struct dbox_io_backend_ops dbox_io_uring_ops = {

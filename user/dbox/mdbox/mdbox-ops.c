@@ -134,10 +134,12 @@ static int mdbox_expunge_one(struct dbox_mailbox *box ATTR_UNUSED,
 	return mdbox_map_ref(txn, rec->m.map_uid, -1, error_r);
 }
 
-static void mdbox_expunge_finish(struct dbox_mailbox *box ATTR_UNUSED,
-				 const uint32_t *uids ATTR_UNUSED,
-				 unsigned int count ATTR_UNUSED)
+static int mdbox_expunge_finish(struct dbox_mailbox *box ATTR_UNUSED,
+				const uint32_t *uids ATTR_UNUSED,
+				unsigned int count ATTR_UNUSED,
+				struct dbox_io_batch *batch ATTR_UNUSED)
 {
+	return 0;	/* the bytes go at purge */
 }
 
 static int mdbox_mailbox_import(struct dbox_mailbox *box ATTR_UNUSED,

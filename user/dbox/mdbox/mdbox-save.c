@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "../dbox-log.h"
+#include "../io/dbox-io-internal.h"
 #include "mdbox.h"
 
 static void append_msg(const struct dbox_save_item *item, const char *orig_box,
@@ -35,66 +36,73 @@ static void append_msg(const struct dbox_save_item *item, const char *orig_box,
 	dbox_metadata_free(&md);
 }
 
-static int write_durably(struct dbox_storage *storage,
-			 const struct mdbox_append *app,
-			 const struct dbox_buf *buf, const char **error_r)
-{
-	struct dbox_io_group group;
+/* The locked file and the bytes being written to it. */
+struct mdbox_save {
+	struct mdbox_append app;
+	struct dbox_buf buf;
+	bool locked;
+};
 
-	dbox_io_group_init(&group);
-	dbox_io_group_write(storage->io, &group, app->fd, buf->data, buf->len,
-			    app->offset);
-	if (dbox_io_group_wait(storage->io, &group) < 0)
-		return dbox_fail(error_r, DBOX_ERROR_TEMP,
-				 "write(m.%u) failed: %m", app->file_id);
-	dbox_io_group_init(&group);
-	dbox_io_group_fsync(storage->io, &group, app->fd, true);
-	if (dbox_io_group_wait(storage->io, &group) < 0)
-		return dbox_fail(error_r, DBOX_ERROR_TEMP,
-				 "fdatasync(m.%u) failed: %m", app->file_id);
-	if (app->created)
-		return dbox_storage_fsync_fd(storage, storage->storage_fd,
-					     false, "storage", error_r);
-	return 0;
-}
-
-int mdbox_save_write(struct dbox_save_ctx *ctx, const char **error_r)
+/* Stage 0: lock a file (or create one) and write all messages to its end. */
+static int write_messages(struct dbox_save_ctx *ctx,
+			  struct dbox_io_batch *batch, const char **error_r)
 {
 	struct dbox_storage *storage = ctx->box->storage;
-	struct mdbox_append *app = dbox_calloc(1, sizeof(*app));
-	struct dbox_buf buf = { 0 };
+	struct mdbox_save *st = dbox_calloc(1, sizeof(*st));
+	struct mdbox_append *app = &st->app;
 	uint64_t need = 0;
 	unsigned int i;
-	int ret;
 
 	for (i = 0; i < ctx->count; i++)
 		need += DBOX_MSG_HEADER_SIZE + ctx->items[i].sizes.phys_size +
 			200;
-	if (mdbox_append_begin(storage, need, app, error_r) < 0) {
-		free(app);
+	st->buf.alloc = storage->set.mail_alloc;
+	ctx->format_ctx = st;
+	if (mdbox_append_begin(storage, need, app, error_r) < 0)
 		return -1;
-	}
-	ctx->format_ctx = app;
+	st->locked = true;
 	if (app->created)
-		dbox_file_header_write(&buf, ctx->save_date);
+		dbox_file_header_write(&st->buf, ctx->save_date);
 	for (i = 0; i < ctx->count; i++) {
 		struct dbox_save_item *item = &ctx->items[i];
 
-		item->offset = app->offset + buf.len;
+		item->offset = app->offset + st->buf.len;
 		item->file_id = app->file_id;
-		append_msg(item, ctx->box->disk_name, &buf);
-		item->total_size = app->offset + buf.len - item->offset;
+		append_msg(item, ctx->box->disk_name, &st->buf);
+		item->total_size = app->offset + st->buf.len - item->offset;
 	}
-	app->end = app->offset + buf.len;
-	ret = write_durably(storage, app, &buf, error_r);
-	dbox_buf_free(&buf);
-	return ret;
+	app->end = app->offset + st->buf.len;
+	dbox_io_batch_write(storage->io, batch, app->fd, st->buf.data,
+			    st->buf.len, app->offset);
+	return 1;
+}
+
+int mdbox_save_write(struct dbox_save_ctx *ctx, unsigned int stage,
+		     struct dbox_io_batch *batch, const char **error_r)
+{
+	struct dbox_storage *storage = ctx->box->storage;
+	struct mdbox_save *st = ctx->format_ctx;
+
+	switch (stage) {
+	case 0:
+		return write_messages(ctx, batch, error_r);
+	case 1:
+		/* the bytes, and for a new file its name in storage/ */
+		dbox_io_batch_fsync(storage->io, batch, st->app.fd, true);
+		if (st->app.created)
+			dbox_io_batch_fsync(storage->io, batch,
+					    storage->storage_fd, false);
+		return 1;
+	default:
+		return 0;
+	}
 }
 
 int mdbox_save_place(struct dbox_save_ctx *ctx, struct dbox_txn *txn,
 		     struct dbox_idx_mailbox_rec *rec, const char **error_r)
 {
-	struct mdbox_append *app = ctx->format_ctx;
+	struct mdbox_save *st = ctx->format_ctx;
+	struct mdbox_append *app = &st->app;
 	struct dbox_idx_file file = { 0, 0, 0 };
 	struct dbox_idx_map map;
 	uint32_t map_uid;
@@ -137,11 +145,13 @@ int mdbox_save_place(struct dbox_save_ctx *ctx, struct dbox_txn *txn,
 
 void mdbox_save_finish(struct dbox_save_ctx *ctx, bool committed)
 {
-	struct mdbox_append *app = ctx->format_ctx;
+	struct mdbox_save *st = ctx->format_ctx;
 
-	if (app == NULL)
+	if (st == NULL)
 		return;
-	mdbox_append_end(ctx->box->storage, app, committed);
-	free(app);
+	if (st->locked)
+		mdbox_append_end(ctx->box->storage, &st->app, committed);
+	dbox_buf_free(&st->buf);
+	free(st);
 	ctx->format_ctx = NULL;
 }

@@ -55,7 +55,8 @@ int mdbox_file_create(struct dbox_storage *storage, uint32_t *file_id_r,
 		      int *fd_r, const char **error_r);
 void mdbox_file_name(uint32_t file_id, char name[32]);
 
-int mdbox_save_write(struct dbox_save_ctx *ctx, const char **error_r);
+int mdbox_save_write(struct dbox_save_ctx *ctx, unsigned int stage,
+		     struct dbox_io_batch *batch, const char **error_r);
 int mdbox_save_place(struct dbox_save_ctx *ctx, struct dbox_txn *txn,
 		     struct dbox_idx_mailbox_rec *rec, const char **error_r);
 void mdbox_save_finish(struct dbox_save_ctx *ctx, bool committed);

@@ -13,6 +13,7 @@
 
 #include "../dbox-fs.h"
 #include "../dbox-log.h"
+#include "../dbox-op.h"
 #include "sdbox.h"
 
 static int sdbox_init(struct dbox_storage *storage ATTR_UNUSED,
@@ -143,12 +144,13 @@ int sdbox_copy_one(struct dbox_copy_ctx *ctx, struct dbox_txn *txn,
 	return 0;
 }
 
-int sdbox_copy_sync(struct dbox_copy_ctx *ctx, const char **error_r)
+int sdbox_copy_sync(struct dbox_copy_ctx *ctx,
+		    const char **error_r ATTR_UNUSED)
 {
-	if (ctx->created_count == 0)
-		return 0;
-	return dbox_storage_fsync_fd(ctx->dst->storage, ctx->dst->dir_fd,
-				     false, ctx->dst->name, error_r);
+	/* the new links' names, before the commit refers to them */
+	if (ctx->created_count > 0)
+		dbox_op_fsync_before_commit(ctx->op, ctx->dst->dir_fd);
+	return 0;
 }
 
 void sdbox_copy_finish(struct dbox_copy_ctx *ctx, bool committed)
@@ -173,10 +175,10 @@ static int sdbox_expunge_one(struct dbox_mailbox *box ATTR_UNUSED,
 	return 0;
 }
 
-static void sdbox_expunge_finish(struct dbox_mailbox *box,
-				 const uint32_t *uids, unsigned int count)
+static int sdbox_expunge_finish(struct dbox_mailbox *box,
+				const uint32_t *uids, unsigned int count,
+				struct dbox_io_batch *batch)
 {
-	const char *error;
 	char name[32];
 	unsigned int i;
 
@@ -188,9 +190,10 @@ static void sdbox_expunge_finish(struct dbox_mailbox *box,
 	}
 	/* the index no longer refers to them: a lost unlink only leaves
 	   an unreferenced file, so a failed fsync is a warning */
-	if (count > 0 && dbox_storage_fsync_fd(box->storage, box->dir_fd,
-					       false, box->name, &error) < 0)
-		dbox_log(DBOX_LOG_WARNING, "%s", error);
+	if (count == 0)
+		return 0;
+	dbox_io_batch_fsync(box->storage->io, batch, box->dir_fd, false);
+	return 1;
 }
 
 static int sdbox_mailbox_delete(struct dbox_storage *storage ATTR_UNUSED,

@@ -16,6 +16,7 @@
 
 #include "../dbox-fs.h"
 #include "../dbox-log.h"
+#include "../dbox-op.h"
 #include "sdbox.h"
 
 static void build_file(const struct dbox_save_item *item, int64_t now,
@@ -42,59 +43,106 @@ static void build_file(const struct dbox_save_item *item, int64_t now,
 	dbox_metadata_free(&md);
 }
 
-int sdbox_save_write(struct dbox_save_ctx *ctx, const char **error_r)
-{
-	struct dbox_storage *storage = ctx->box->storage;
-	struct dbox_io_group group;
+/* The files being written: they must outlive their requests. */
+struct sdbox_save {
 	struct dbox_buf *bufs;
 	int *fds;
-	unsigned int i;
-	int ret = -1;
+	unsigned int count;
+};
 
-	bufs = dbox_calloc(ctx->count, sizeof(*bufs));
-	fds = dbox_calloc(ctx->count, sizeof(*fds));
-	for (i = 0; i < ctx->count; i++)
-		fds[i] = -1;
-	dbox_io_group_init(&group);
+static struct sdbox_save *save_state(struct dbox_save_ctx *ctx)
+{
+	struct sdbox_save *st = ctx->format_ctx;
+	unsigned int i;
+
+	if (st != NULL)
+		return st;
+	st = dbox_calloc(1, sizeof(*st));
+	st->bufs = dbox_calloc(ctx->count, sizeof(*st->bufs));
+	st->fds = dbox_calloc(ctx->count, sizeof(*st->fds));
+	st->count = ctx->count;
+	for (i = 0; i < ctx->count; i++) {
+		st->fds[i] = -1;
+		st->bufs[i].alloc = ctx->box->storage->set.mail_alloc;
+	}
+	ctx->format_ctx = st;
+	return st;
+}
+
+static void save_state_free(struct dbox_save_ctx *ctx)
+{
+	struct sdbox_save *st = ctx->format_ctx;
+	unsigned int i;
+
+	if (st == NULL)
+		return;
+	for (i = 0; i < st->count; i++) {
+		if (st->fds[i] >= 0)
+			close(st->fds[i]);
+		dbox_buf_free(&st->bufs[i]);
+	}
+	free(st->fds);
+	free(st->bufs);
+	free(st);
+	ctx->format_ctx = NULL;
+}
+
+/* Stage 0: create temp.* files and write them. */
+static int write_files(struct dbox_save_ctx *ctx, struct dbox_io_batch *batch,
+		       const char **error_r)
+{
+	struct dbox_io *io = ctx->box->storage->io;
+	struct sdbox_save *st = save_state(ctx);
+	unsigned int i;
+
 	for (i = 0; i < ctx->count; i++) {
 		struct dbox_save_item *item = &ctx->items[i];
 
 		item->temp_name = dbox_fs_temp_name();
 		if (dbox_fs_open_file(ctx->box->dir_fd, item->temp_name,
 				      O_WRONLY | O_CREAT | O_EXCL, 0600,
-				      &fds[i]) < 0) {
+				      &st->fds[i]) < 0) {
+			/* what was submitted still completes before the
+			   engine calls save_finish, which frees buffers */
 			dbox_fail(error_r, DBOX_ERROR_TEMP,
 				  "creat(%s) failed: %m", item->temp_name);
-			break;
+			return i == 0 ? -1 : 1;
 		}
-		build_file(item, ctx->save_date, &bufs[i], &item->offset);
-		dbox_io_group_write(storage->io, &group, fds[i], bufs[i].data,
-				    bufs[i].len, 0);
+		build_file(item, ctx->save_date, &st->bufs[i], &item->offset);
+		dbox_io_batch_write(io, batch, st->fds[i], st->bufs[i].data,
+				    st->bufs[i].len, 0);
 	}
-	/* wait for what was submitted even after a failure: the buffers
-	   must outlive the requests */
-	if (dbox_io_group_wait(storage->io, &group) < 0 && i == ctx->count)
-		dbox_fail(error_r, DBOX_ERROR_TEMP, "write failed: %m");
-	else if (i == ctx->count) {
+	return 1;
+}
+
+int sdbox_save_write(struct dbox_save_ctx *ctx, unsigned int stage,
+		     struct dbox_io_batch *batch, const char **error_r)
+{
+	struct dbox_io *io = ctx->box->storage->io;
+	struct sdbox_save *st;
+	unsigned int i;
+
+	switch (stage) {
+	case 0:
+		return write_files(ctx, batch, error_r);
+	case 1:
+		st = save_state(ctx);
+		for (i = 0; i < ctx->count; i++) {
+			if (st->fds[i] < 0) {
+				/* stage 0 stopped at a failed creat */
+				return dbox_fail(error_r, DBOX_ERROR_TEMP,
+						 "creat(%s) failed",
+						 ctx->items[i].temp_name);
+			}
+		}
 		/* data and size durable; the name is made durable by the
 		   directory fsync after the rename */
-		dbox_io_group_init(&group);
 		for (i = 0; i < ctx->count; i++)
-			dbox_io_group_fsync(storage->io, &group, fds[i], true);
-		if (dbox_io_group_wait(storage->io, &group) < 0)
-			dbox_fail(error_r, DBOX_ERROR_TEMP,
-				  "fdatasync failed: %m");
-		else
-			ret = 0;
+			dbox_io_batch_fsync(io, batch, st->fds[i], true);
+		return 1;
+	default:
+		return 0;
 	}
-	for (i = 0; i < ctx->count; i++) {
-		if (fds[i] >= 0)
-			close(fds[i]);
-		dbox_buf_free(&bufs[i]);
-	}
-	free(fds);
-	free(bufs);
-	return ret;
 }
 
 /* rename(2) that never replaces: renameat2 where the filesystem has it,
@@ -114,7 +162,6 @@ static int rename_noreplace(int dir_fd, const char *from, const char *to)
 int sdbox_save_place(struct dbox_save_ctx *ctx, struct dbox_txn *txn,
 		     struct dbox_idx_mailbox_rec *rec, const char **error_r)
 {
-	struct dbox_storage *storage = ctx->box->storage;
 	char name[32];
 	unsigned int i;
 
@@ -140,8 +187,8 @@ int sdbox_save_place(struct dbox_save_ctx *ctx, struct dbox_txn *txn,
 		free(item->temp_name);
 		item->temp_name = NULL;
 	}
-	return dbox_storage_fsync_fd(storage, ctx->box->dir_fd, false,
-				     ctx->box->name, error_r);
+	dbox_op_fsync_before_commit(ctx->op, ctx->box->dir_fd);
+	return 0;
 }
 
 void sdbox_save_finish(struct dbox_save_ctx *ctx, bool committed)
@@ -149,6 +196,7 @@ void sdbox_save_finish(struct dbox_save_ctx *ctx, bool committed)
 	char name[32];
 	unsigned int i;
 
+	save_state_free(ctx);
 	for (i = 0; i < ctx->count; i++) {
 		struct dbox_save_item *item = &ctx->items[i];
 

@@ -5,7 +5,8 @@
 
 #include "../dbox-private.h"
 
-int sdbox_save_write(struct dbox_save_ctx *ctx, const char **error_r);
+int sdbox_save_write(struct dbox_save_ctx *ctx, unsigned int stage,
+		     struct dbox_io_batch *batch, const char **error_r);
 int sdbox_save_place(struct dbox_save_ctx *ctx, struct dbox_txn *txn,
 		     struct dbox_idx_mailbox_rec *rec, const char **error_r);
 void sdbox_save_finish(struct dbox_save_ctx *ctx, bool committed);

@@ -13,6 +13,10 @@
  * Only the one operation in flight at the kill may have happened or not;
  * a message we did not expect is accepted only if it is intact (it comes
  * from that operation or from a file an interrupted writer left behind).
+ * Every other kill, the writer uses the asynchronous API (dbox.h,
+ * "asynchronous changes"): it starts the operation, runs the io loop and
+ * acknowledges from the callback, so the async path's "done" is held to the
+ * same standard.
  * Iterations per format: DBOX_CRASH_ITERATIONS (default 150).
  */
 #include <errno.h>
@@ -92,7 +96,101 @@ struct writer {
 	uint64_t rng, next_id;
 	struct dbox_storage *storage;
 	struct dbox_mailbox *boxes[NBOXES];
+	bool async;
 };
+
+/* The asynchronous path: the operation's result, from its callback. */
+struct async_result {
+	bool done;
+	int ret;
+	uint32_t uid;
+};
+
+static void async_cb(void *context, const struct dbox_op_result *r)
+{
+	struct async_result *res = context;
+
+	res->done = true;
+	res->ret = r->ret;
+	res->uid = r->uid_count > 0 ? r->uids[0] : 0;
+}
+
+/* Run the loop until the started operation called back. */
+static int async_wait(struct writer *w, int start_ret,
+		      struct async_result *res)
+{
+	if (start_ret < 0)
+		return -1;
+	while (!res->done) {
+		if (dbox_io_run(dbox_storage_get_io(w->storage), -1) < 0)
+			return -1;
+	}
+	return res->ret;
+}
+
+static int do_append(struct writer *w, unsigned int b, const char *msg,
+		     size_t len, const struct dbox_append_params *p,
+		     uint32_t *uid_r)
+{
+	struct dbox_append_msg m = { msg, len, *p };
+	struct async_result res = { false, 0, 0 };
+	const char *error;
+	int ret;
+
+	if (!w->async)
+		return dbox_mail_append(w->boxes[b], msg, len, p, uid_r,
+					&error);
+	ret = dbox_mail_append_start(w->boxes[b], &m, 1, async_cb, &res, NULL,
+				     &error);
+	ret = async_wait(w, ret, &res);
+	*uid_r = res.uid;
+	return ret;
+}
+
+static int do_copy(struct writer *w, unsigned int b, uint32_t uid, bool move,
+		   uint32_t *new_uid_r)
+{
+	struct async_result res = { false, 0, 0 };
+	struct dbox_mailbox *src = w->boxes[b], *dst = w->boxes[1 - b];
+	const char *error;
+	int ret;
+
+	if (!w->async)
+		return (move ? dbox_mail_move : dbox_mail_copy)(src, &uid, 1,
+								dst, new_uid_r,
+								&error);
+	ret = (move ? dbox_mail_move_start : dbox_mail_copy_start)
+		(src, &uid, 1, dst, async_cb, &res, NULL, &error);
+	ret = async_wait(w, ret, &res);
+	*new_uid_r = res.uid;
+	return ret;
+}
+
+static int do_expunge(struct writer *w, unsigned int b, uint32_t uid)
+{
+	struct async_result res = { false, 0, 0 };
+	const char *error;
+
+	if (!w->async)
+		return dbox_mail_expunge(w->boxes[b], &uid, 1, &error);
+	return async_wait(w, dbox_mail_expunge_start(w->boxes[b], &uid, 1,
+						     async_cb, &res, NULL,
+						     &error), &res);
+}
+
+static int do_store(struct writer *w, unsigned int b, uint32_t uid,
+		    const struct dbox_store_params *p)
+{
+	struct async_result res = { false, 0, 0 };
+	const char *error;
+
+	if (!w->async)
+		return dbox_mail_store(w->boxes[b], &uid, 1, p, NULL, NULL,
+				       &error);
+	return async_wait(w, dbox_mail_store_start(w->boxes[b], &uid, 1, p,
+						   async_cb, &res, NULL,
+						   &error), &res);
+}
 
 static bool pick(struct writer *w, unsigned int *box_r, uint32_t *uid_r)
 {
@@ -112,14 +210,13 @@ static void op_append(struct writer *w)
 	struct dbox_append_params p = { 0, 0, NULL, NULL };
 	unsigned int b = (unsigned int)(rnd(&w->rng) % NBOXES);
 	uint64_t id = w->next_id++;
-	const char *error;
 	uint32_t uid;
 	size_t len;
 	char *msg = tap_message(id, size_for(id), &len);
 
 	p.flags = (uint32_t)(rnd(&w->rng) & DBOX_MAIL_FLAGS_MASK);
 	say(w->fd, "B A %u %llu\n", b, (unsigned long long)id);
-	if (dbox_mail_append(w->boxes[b], msg, len, &p, &uid, &error) < 0)
+	if (do_append(w, b, msg, len, &p, &uid) < 0)
 		_exit(4);
 	say(w->fd, "A %u %u %llu %u\n", b, uid, (unsigned long long)id,
 	    p.flags);
@@ -130,28 +227,24 @@ static void op_copy_move(struct writer *w, bool move)
 {
 	unsigned int b;
 	uint32_t uid, new_uid = 0;
-	const char *error;
 
 	if (!pick(w, &b, &uid))
 		return;
 	say(w->fd, "B %c %u %u\n", move ? 'M' : 'C', b, uid);
-	if ((move ? dbox_mail_move : dbox_mail_copy)(w->boxes[b], &uid, 1,
-						     w->boxes[1 - b], &new_uid,
-						     &error) < 0)
+	if (do_copy(w, b, uid, move, &new_uid) < 0)
 		_exit(5);
 	say(w->fd, "%c %u %u %u\n", move ? 'M' : 'C', b, uid, new_uid);
 }
 
 static void op_expunge(struct writer *w)
 {
-	const char *error;
 	unsigned int b;
 	uint32_t uid;
 
 	if (!pick(w, &b, &uid))
 		return;
 	say(w->fd, "B E %u %u\n", b, uid);
-	if (dbox_mail_expunge(w->boxes[b], &uid, 1, &error) < 0)
+	if (do_expunge(w, b, uid) < 0)
 		_exit(6);
 	say(w->fd, "E %u %u\n", b, uid);
 }
@@ -159,7 +252,6 @@ static void op_expunge(struct writer *w)
 static void op_store(struct writer *w)
 {
 	struct dbox_store_params p = { DBOX_STORE_REPLACE, 0, NULL, 0 };
-	const char *error;
 	unsigned int b;
 	uint32_t uid;
 
@@ -167,7 +259,7 @@ static void op_store(struct writer *w)
 		return;
 	p.flags = (uint32_t)(rnd(&w->rng) & DBOX_MAIL_FLAGS_MASK);
 	say(w->fd, "B F %u %u %u\n", b, uid, p.flags);
-	if (dbox_mail_store(w->boxes[b], &uid, 1, &p, NULL, NULL, &error) < 0)
+	if (do_store(w, b, uid, &p) < 0)
 		_exit(7);
 	say(w->fd, "F %u %u %u\n", b, uid, p.flags);
 }
@@ -194,10 +286,11 @@ static unsigned int total_messages(struct writer *w)
 	return total;
 }
 
-static void writer_main(int fd, uint64_t seed, uint64_t first_id)
+static void writer_main(int fd, uint64_t seed, uint64_t first_id,
+			bool async)
 {
 	struct dbox_storage_settings set = { .format = fmt };
-	struct writer w = { fd, seed, first_id, NULL, { NULL, NULL } };
+	struct writer w = { fd, seed, first_id, NULL, { NULL, NULL }, async };
 	struct dbox_sync_result r;
 	const char *error;
 	unsigned int b, roll, total;
@@ -478,10 +571,11 @@ static char *run_writer(unsigned int iter, unsigned int delay_us)
 	pid = fork();
 	if (pid == 0) {
 		close(pipefd[0]);
-		/* both I/O paths take the same beating */
+		/* both I/O paths and both APIs take the same beating:
+		   uring/sync alternate, sync/async API every two kills */
 		setenv("DBOX_IO_BACKEND", iter % 2 == 0 ? "uring" : "sync", 1);
 		writer_main(pipefd[1], iter * 7919 + 13, (uint64_t)(iter + 1) *
-			    100000);
+			    100000, (iter / 2) % 2 == 1);
 	}
 	close(pipefd[1]);
 	clock_gettime(CLOCK_MONOTONIC, &start);

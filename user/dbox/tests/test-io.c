@@ -2,7 +2,8 @@
 /*
  * dbox-io, run once per backend (DBOX_IO_BACKEND=sync|uring): full reads
  * and writes, end of file, errors, the backlog beyond the ring, callback
- * ordering rules, groups.
+ * ordering rules, groups; with io_uring also a ring owned by the caller
+ * (one ring per process), completions handed over both ways.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <liburing.h>
 
 #include "dbox.h"
 #include "tap.h"
@@ -269,6 +271,97 @@ static void test_destroy_with_pending_requests(int fd)
 	free(buf);
 }
 
+/* The caller's completions that dbox-io reaped while it waited. */
+static uint64_t foreign_seen[8];
+static unsigned int foreign_count;
+
+static void foreign_cqe(void *context, uint64_t user_data, int32_t res,
+			uint32_t flags)
+{
+	(void)context;
+	(void)res;
+	(void)flags;
+	if (foreign_count < 8)
+		foreign_seen[foreign_count++] = user_data;
+}
+
+/* The owner's loop: hand tagged completions to dbox-io. */
+static unsigned int owner_reap(struct io_uring *ring, struct dbox_io *shared)
+{
+	struct io_uring_cqe *cqe;
+	unsigned int head, n = 0;
+
+	io_uring_for_each_cqe(ring, head, cqe) {
+		if ((cqe->user_data & DBOX_IO_UD_TAG) != 0)
+			dbox_io_uring_cqe(shared, cqe->user_data, cqe->res);
+		else
+			foreign_cqe(NULL, cqe->user_data, cqe->res, cqe->flags);
+		n++;
+	}
+	io_uring_cq_advance(ring, n);
+	return n;
+}
+
+static void test_callers_ring(int fd)
+{
+	struct dbox_io_settings set = {
+		.backend = DBOX_IO_BACKEND_URING, .ignore_env = true,
+	};
+	struct dbox_io_ring on = { .foreign_cqe = foreign_cqe };
+	struct dbox_io_group group;
+	struct io_uring ring;
+	struct io_uring_sqe *sqe;
+	struct dbox_io *shared;
+	struct result r = { false, 0 };
+	const char *error;
+	char buf[4] = "";
+	unsigned int spins = 0;
+
+	if (dbox_io_get_backend(io) != DBOX_IO_BACKEND_URING ||
+	    io_uring_queue_init(64, &ring, 0) < 0) {
+		tap_skip("io_uring backend only", "dbox-io on the caller's ring");
+		return;
+	}
+	on.ring = &ring;
+	if (dbox_io_create_on_ring(&set, &on, &shared, &error) < 0) {
+		tap_ok(false, "attach to the caller's ring: %s", error);
+		io_uring_queue_exit(&ring);
+		return;
+	}
+	tap_ok(dbox_io_get_backend(shared) == DBOX_IO_BACKEND_URING &&
+	       dbox_io_get_fd(shared) == -1,
+	       "dbox-io attaches to the caller's ring and leaves it to watch");
+	/* one request of the owner's in the ring, then a group wait of ours:
+	   its completion must come back to the owner, not be lost */
+	sqe = io_uring_get_sqe(&ring);
+	io_uring_prep_nop(sqe);
+	io_uring_sqe_set_data64(sqe, 0x1000);
+	dbox_io_group_init(&group);
+	dbox_io_group_write(shared, &group, fd, "ring", 4, 0);
+	tap_ok(dbox_io_group_wait(shared, &group) == 0,
+	       "a group wait works on the caller's ring");
+	while (foreign_count == 0 && spins++ < 100)
+		owner_reap(&ring, shared);
+	tap_ok(foreign_count == 1 && foreign_seen[0] == 0x1000,
+	       "the owner's completion is handed back, not lost");
+	/* the owner's loop reaps ours and hands them over */
+	dbox_io_read(shared, fd, buf, 4, 0, store_result, &r);
+	(void)dbox_io_run(shared, 0);	/* submit */
+	spins = 0;
+	while (!r.done && spins++ < 1000) {
+		struct io_uring_cqe *cqe;
+
+		if (io_uring_wait_cqe(&ring, &cqe) < 0)
+			break;
+		owner_reap(&ring, shared);
+		(void)dbox_io_run(shared, 0);
+	}
+	tap_ok(r.done && r.result == 4 && memcmp(buf, "ring", 4) == 0,
+	       "a read completes through the owner's reaping");
+	dbox_io_destroy(&shared);
+	io_uring_queue_exit(&ring);
+}
+
 int main(void)
 {
 	const char *error;
@@ -292,6 +385,7 @@ int main(void)
 	test_run_idle();
 	test_group_reports_first_error(fd);
 	test_destroy_with_pending_requests(fd);
+	test_callers_ring(fd);
 	close(fd);
 	dbox_io_destroy(&io);
 	free(dir);

@@ -35,6 +35,11 @@ struct loop_backend_ops {
 	void (*io_remove)(struct dboxd_io *io);
 	/* Wait up to timeout_msecs and dispatch through dboxd_loop_io_ready(). */
 	int (*wait)(struct dboxd_loop *loop, int timeout_msecs);
+	/* uring only (NULL for epoll): see dboxd_loop_share_uring() */
+	struct io_uring *(*share)(struct dboxd_loop *loop,
+				  dboxd_loop_cqe_cb_t *cb, void *context);
+	void (*foreign_cqe)(struct dboxd_loop *loop, uint64_t user_data,
+			    int32_t res, uint32_t flags);
 };
 
 struct dboxd_loop {
@@ -45,6 +50,8 @@ struct dboxd_loop {
 	struct dboxd_timer **heap;
 	unsigned int heap_count, heap_size;
 	struct dboxd_io *removed;
+	dboxd_loop_work_cb_t *work_cb;
+	void *work_context;
 };
 
 extern const struct loop_backend_ops dboxd_loop_epoll_ops;

@@ -6,6 +6,12 @@
  * cancels its request and detaches it (req->io = NULL), and the request is
  * freed when its last completion (one without IORING_CQE_F_MORE) arrives, so
  * a late completion never reaches freed memory.
+ *
+ * The ring is shared with the storage (dboxd_loop_share_uring): its
+ * requests have the low bit of user_data set (our loop_poll pointers never
+ * do), their completions go to its callback; ours that the storage reaped
+ * while it waited come back through foreign_cqe and wait in `pending`
+ * until the next round.
  */
 #include <errno.h>
 #include <poll.h>
@@ -26,9 +32,21 @@ struct loop_poll {
 	struct dboxd_io *io;	/* NULL once cancelled */
 };
 
+struct uring_done {
+	struct loop_poll *req;
+	int res;
+	unsigned int flags;
+};
+
 struct loop_uring {
 	struct io_uring ring;
 	char setup_note[64];
+	/* the ring's other user */
+	dboxd_loop_cqe_cb_t *share_cb;
+	void *share_context;
+	/* our completions the other user reaped */
+	struct uring_done *pending;
+	unsigned int pending_count, pending_size;
 };
 
 static int uring_try_init(struct loop_uring *u, unsigned int flags)
@@ -87,6 +105,7 @@ static void uring_deinit(struct dboxd_loop *loop)
 	/* Outstanding loop_poll structs die with the ring: their io's are
 	   gone already, and no completion will be read any more. */
 	io_uring_queue_exit(&u->ring);
+	free(u->pending);
 	free(u);
 }
 
@@ -168,12 +187,6 @@ static void uring_io_remove(struct dboxd_io *io)
 	uring_disarm(io);
 }
 
-struct uring_done {
-	struct loop_poll *req;
-	int res;
-	unsigned int flags;
-};
-
 static void uring_dispatch(struct uring_done *d)
 {
 	struct loop_poll *req = d->req;
@@ -206,6 +219,23 @@ static void uring_dispatch(struct uring_done *d)
 		dboxd_loop_io_ready(io, ev);
 }
 
+/* Dispatch what the storage reaped for us, in the order it came. The
+   callbacks may make the storage reap again (a synchronous storage call),
+   appending more: take the list first. */
+static void uring_run_pending(struct loop_uring *u)
+{
+	struct uring_done *list = u->pending;
+	unsigned int count = u->pending_count;
+
+	if (count == 0)
+		return;
+	u->pending = NULL;
+	u->pending_count = u->pending_size = 0;
+	for (unsigned int i = 0; i < count; i++)
+		uring_dispatch(&list[i]);
+	free(list);
+}
+
 static int uring_wait(struct dboxd_loop *loop, int timeout_msecs)
 {
 	struct loop_uring *u = loop->backend;
@@ -215,6 +245,9 @@ static int uring_wait(struct dboxd_loop *loop, int timeout_msecs)
 	unsigned int head, n = 0;
 	int ret;
 
+	/* completions the storage reaped for us: no sleeping before them */
+	if (u->pending_count > 0)
+		timeout_msecs = 0;
 	if (timeout_msecs >= 0) {
 		ts.tv_sec = timeout_msecs / 1000;
 		ts.tv_nsec = (long long)(timeout_msecs % 1000) * 1000000;
@@ -226,11 +259,15 @@ static int uring_wait(struct dboxd_loop *loop, int timeout_msecs)
 		errno = -ret;
 		return -1;
 	}
+	uring_run_pending(u);
 	/* Copy the batch out before running callbacks, which submit. */
 	io_uring_for_each_cqe(&u->ring, head, cqe) {
 		if (n == URING_BATCH)
 			break;
-		if (cqe->user_data != URING_UD_IGNORE) {
+		if ((cqe->user_data & DBOXD_LOOP_UD_FOREIGN) != 0) {
+			/* the storage's: it only notes it, runs nothing */
+			u->share_cb(u->share_context, cqe->user_data, cqe->res);
+		} else if (cqe->user_data != URING_UD_IGNORE) {
 			done[n].req = io_uring_cqe_get_data(cqe);
 			done[n].res = cqe->res;
 			done[n].flags = cqe->flags;
@@ -246,6 +283,38 @@ static int uring_wait(struct dboxd_loop *loop, int timeout_msecs)
 	return 0;
 }
 
+static struct io_uring *uring_share(struct dboxd_loop *loop,
+				    dboxd_loop_cqe_cb_t *cb, void *context)
+{
+	struct loop_uring *u = loop->backend;
+
+	u->share_cb = cb;
+	u->share_context = context;
+	return cb == NULL ? NULL : &u->ring;
+}
+
+static void uring_foreign_cqe(struct dboxd_loop *loop, uint64_t user_data,
+			      int32_t res, uint32_t flags)
+{
+	struct loop_uring *u = loop->backend;
+	struct uring_done *d;
+
+	if (user_data == URING_UD_IGNORE)
+		return;
+	if (u->pending_count == u->pending_size) {
+		u->pending_size = u->pending_size == 0 ? 16 :
+				  u->pending_size * 2;
+		u->pending = realloc(u->pending,
+				     u->pending_size * sizeof(*u->pending));
+		if (u->pending == NULL)
+			dboxd_fatal("out of memory");
+	}
+	d = &u->pending[u->pending_count++];
+	d->req = (struct loop_poll *)(uintptr_t)user_data;
+	d->res = res;
+	d->flags = flags;
+}
+
 const struct loop_backend_ops dboxd_loop_uring_ops = {
 	.backend = DBOXD_LOOP_URING,
 	.init = uring_init,
@@ -254,4 +323,6 @@ const struct loop_backend_ops dboxd_loop_uring_ops = {
 	.io_update = uring_io_update,
 	.io_remove = uring_io_remove,
 	.wait = uring_wait,
+	.share = uring_share,
+	.foreign_cqe = uring_foreign_cqe,
 };

@@ -320,6 +320,30 @@ static void loop_run_timers(struct dboxd_loop *loop)
 	}
 }
 
+struct io_uring *dboxd_loop_share_uring(struct dboxd_loop *loop,
+					dboxd_loop_cqe_cb_t *cb,
+					void *context)
+{
+	if (loop->ops->share == NULL)
+		return NULL;
+	return loop->ops->share(loop, cb, context);
+}
+
+void dboxd_loop_uring_foreign_cqe(void *context, uint64_t user_data,
+				  int32_t res, uint32_t flags)
+{
+	struct dboxd_loop *loop = context;
+
+	loop->ops->foreign_cqe(loop, user_data, res, flags);
+}
+
+void dboxd_loop_set_work(struct dboxd_loop *loop, dboxd_loop_work_cb_t *cb,
+			 void *context)
+{
+	loop->work_cb = cb;
+	loop->work_context = context;
+}
+
 int dboxd_loop_run_once(struct dboxd_loop *loop, int timeout_msecs)
 {
 	int ret;
@@ -327,6 +351,12 @@ int dboxd_loop_run_once(struct dboxd_loop *loop, int timeout_msecs)
 	/* A stop asked for in an earlier round is for dboxd_loop_run();
 	   this round runs in full. */
 	loop->stop = false;
+	if (loop->work_cb != NULL) {
+		/* more work at once: look at descriptors, don't sleep */
+		if (loop->work_cb(loop->work_context))
+			timeout_msecs = 0;
+		loop_free_removed(loop);
+	}
 	ret = loop->ops->wait(loop, loop_wait_time(loop, timeout_msecs));
 	loop_free_removed(loop);
 	if (ret < 0)

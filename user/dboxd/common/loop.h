@@ -58,6 +58,37 @@ int dboxd_loop_run(struct dboxd_loop *loop);
 void dboxd_loop_stop(struct dboxd_loop *loop);
 /* Wait for and handle one round of events; timeout in ms, -1 forever. */
 int dboxd_loop_run_once(struct dboxd_loop *loop, int timeout_msecs);
+/*
+ * Work the loop must do before it sleeps, for a library with its own
+ * completion queue (the storage's dbox_io: requests queued but not yet
+ * submitted, or completions whose callbacks have not run, make no
+ * descriptor readable). Called once per round before waiting; returns true
+ * when it has more to do, and the round then does not sleep. One hook per
+ * loop; NULL removes it.
+ */
+typedef bool dboxd_loop_work_cb_t(void *context);
+void dboxd_loop_set_work(struct dboxd_loop *loop, dboxd_loop_work_cb_t *cb,
+			 void *context);
+
+/*
+ * One ring per worker: another user of the process (the storage's dbox_io)
+ * may submit into the uring backend's ring. Its requests carry user_data
+ * with the low bit set; the loop hands their completions to cb (which must
+ * not run callbacks of its own, only note the completion). The other user,
+ * when it reaps the ring itself while waiting, hands the loop's completions
+ * back through dboxd_loop_uring_foreign_cqe(), and the loop dispatches them
+ * in its next round. NULL for the epoll backend.
+ */
+#define DBOXD_LOOP_UD_FOREIGN 1ULL
+typedef void dboxd_loop_cqe_cb_t(void *context, uint64_t user_data,
+				 int32_t res);
+struct io_uring *dboxd_loop_share_uring(struct dboxd_loop *loop,
+					dboxd_loop_cqe_cb_t *cb,
+					void *context);
+/* The foreign_cqe callback for dbox_io_settings (context: the loop). */
+void dboxd_loop_uring_foreign_cqe(void *loop, uint64_t user_data,
+				  int32_t res, uint32_t flags);
+
 /* Milliseconds of CLOCK_MONOTONIC, as the loop sees it. */
 uint64_t dboxd_loop_now_msecs(void);
 

@@ -4,6 +4,9 @@
  * none), UIDPLUS's APPENDUID (RFC 4315) and literal8 (RFC 3516). The
  * messages arrive as literals already read by imap-reader (secret memory);
  * bare LF line ends are turned into CRLF, the wire form the storage takes.
+ * The storage copies them at dbox_mail_append_start(); the command then
+ * waits for the append to be durable without holding up the worker's
+ * other connections, and answers from append_cont().
  */
 #include <stdlib.h>
 #include <string.h>
@@ -100,18 +103,109 @@ static int parse_one(struct imap_cmd *cmd, const struct imap_arg *args,
 	return used;
 }
 
+struct append_ctx {
+	struct imap_cmd *cmd;
+	const char *name;
+	struct dbox_op *op;
+	uint32_t uidvalidity;
+	unsigned int count;
+	/* the result */
+	int ret;
+	enum dbox_error err;
+	char *error;
+	uint32_t first_uid, last_uid;
+};
+
+static void append_done(void *context, const struct dbox_op_result *r)
+{
+	struct append_ctx *ctx = context;
+
+	ctx->op = NULL;
+	ctx->ret = r->ret;
+	ctx->err = r->err;
+	if (r->ret < 0)
+		ctx->error = strdup(r->error);
+	else if (r->uid_count > 0) {
+		ctx->first_uid = r->uids[0];
+		ctx->last_uid = r->uids[r->uid_count - 1];
+	}
+	imap_cmd_storage_done(ctx->cmd);
+}
+
+static bool append_cont(struct imap_cmd *cmd)
+{
+	struct append_ctx *ctx = cmd->context;
+	struct imap_client *c = cmd->client;
+
+	if (ctx->ret < 0) {
+		const char *error = ctx->error != NULL ? ctx->error :
+				    "Internal error";
+
+		return ctx->err == DBOX_ERROR_LIMIT ?
+		       imap_cmd_no(cmd, "[TOOBIG] %s", error) :
+		       imap_cmd_no(cmd, "%s %s",
+				   imap_storage_resp_code_for(ctx->err), error);
+	}
+	worker_notify_change(c, ctx->name);
+	if (ctx->count == 1)
+		return imap_cmd_ok(cmd, "[APPENDUID %u %u] Append completed.",
+				   ctx->uidvalidity, ctx->first_uid);
+	return imap_cmd_ok(cmd, "[APPENDUID %u %u:%u] Append completed.",
+			   ctx->uidvalidity, ctx->first_uid, ctx->last_uid);
+}
+
+static void append_free(struct imap_cmd *cmd)
+{
+	struct append_ctx *ctx = cmd->context;
+
+	/* the client went: the append completes (or not) on its own */
+	dbox_op_abandon(&ctx->op);
+	free(ctx->error);
+}
+
+/* Open the mailbox and start the append; false with a reply sent. */
+static bool append_start(struct imap_cmd *cmd, struct append_ctx *ctx,
+			 const struct dbox_append_msg *msgs)
+{
+	struct dbox_mailbox *box;
+	struct dbox_status st;
+	const char *error;
+	int ret;
+
+	if (dbox_mailbox_open(imap_storage(), ctx->name, 0, &box,
+			      &error) < 0) {
+		if (dbox_last_error() == DBOX_ERROR_NOTFOUND)
+			imap_cmd_no(cmd, "[TRYCREATE] Mailbox doesn't exist");
+		else
+			imap_cmd_storage_error(cmd, error);
+		return false;
+	}
+	dbox_mailbox_get_status(box, &st);
+	ctx->uidvalidity = st.uidvalidity;
+	ret = dbox_mail_append_start(box, msgs, ctx->count, append_done, ctx,
+				     &ctx->op, &error);
+	/* the operation holds the mailbox as long as it needs it */
+	dbox_mailbox_close(&box);
+	if (ret < 0) {
+		if (dbox_last_error() == DBOX_ERROR_LIMIT)
+			imap_cmd_no(cmd, "[TOOBIG] %s", error);
+		else
+			imap_cmd_storage_error(cmd, error);
+		return false;
+	}
+	return true;
+}
+
 bool imap_cmd_append(struct imap_cmd *cmd)
 {
 	struct imap_client *c = cmd->client;
 	const struct imap_arg *args = cmd->args + 1;
 	struct append_msg *msgs;
 	struct dbox_append_msg *plain;
-	struct dbox_mailbox *box;
-	struct dbox_status st;
+	struct append_ctx *ctx;
 	unsigned int count = 0, max;
-	const char *name, *error;
-	uint32_t *uids;
-	bool ret;
+	const char *name;
+	bool started;
 
 	if (!imap_cmd_get_mailbox(cmd, &cmd->args[0], &name))
 		return true;
@@ -120,48 +214,38 @@ bool imap_cmd_append(struct imap_cmd *cmd)
 		return imap_cmd_bad(cmd, "APPEND needs a message");
 	msgs = dboxd_pool_alloc(&c->pool, max * sizeof(*msgs));
 	plain = dboxd_pool_alloc(&c->pool, max * sizeof(*plain));
+	ctx = dboxd_pool_alloc(&c->pool, sizeof(*ctx));
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->cmd = cmd;
+	ctx->name = name;
 	while (!imap_arg_is_eol(args)) {
 		int used = parse_one(cmd, args, &msgs[count]);
 
 		if (used < 0) {
-			ret = true;
+			started = false;
 			goto free_msgs;
 		}
 		if (msgs[count].msg.size == 0) {
 			count++;
-			ret = imap_cmd_no(cmd, "Can't save a zero byte message.");
+			imap_cmd_no(cmd, "Can't save a zero byte message.");
+			started = false;
 			goto free_msgs;
 		}
 		plain[count] = msgs[count].msg;
 		count++;
 		args += used;
 	}
-	if (dbox_mailbox_open(imap_storage(), name, 0, &box, &error) < 0) {
-		ret = dbox_last_error() == DBOX_ERROR_NOTFOUND ?
-		      imap_cmd_no(cmd, "[TRYCREATE] Mailbox doesn't exist") :
-		      imap_cmd_storage_error(cmd, error);
-		goto free_msgs;
-	}
-	uids = dboxd_pool_alloc(&c->pool, count * sizeof(*uids));
-	if (dbox_mail_append_many(box, plain, count, uids, &error) < 0) {
-		ret = dbox_last_error() == DBOX_ERROR_LIMIT ?
-		      imap_cmd_no(cmd, "[TOOBIG] %s", error) :
-		      imap_cmd_storage_error(cmd, error);
-		dbox_mailbox_close(&box);
-		goto free_msgs;
-	}
-	dbox_mailbox_get_status(box, &st);
-	dbox_mailbox_close(&box);
-	worker_notify_change(c, name);
-	if (count == 1) {
-		ret = imap_cmd_ok(cmd, "[APPENDUID %u %u] Append completed.",
-				  st.uidvalidity, uids[0]);
-	} else {
-		ret = imap_cmd_ok(cmd, "[APPENDUID %u %u:%u] Append completed.",
-				  st.uidvalidity, uids[0], uids[count - 1]);
+	ctx->count = count;
+	started = append_start(cmd, ctx, plain);
+	if (started) {
+		cmd->context = ctx;
+		cmd->free_context = append_free;
+		cmd->cont = append_cont;
+		imap_cmd_wait_storage(cmd);
 	}
 free_msgs:
+	/* the storage has its own copy */
 	for (unsigned int i = 0; i < count; i++)
 		dboxd_secret_free(msgs[i].converted);
-	return ret;
+	return !started;
 }

@@ -3,10 +3,13 @@
  * FETCH and UID FETCH. Messages are read in batches through the storage's
  * asynchronous fetch (dbox_fetch_start: several reads in flight, the
  * read-ahead window) and each response is written as its data arrives; a
- * batch is bounded in count and bytes. When the output buffer is full the
- * command pauses (cmd->cont) until the client has read it, so a FETCH of a
- * large mailbox neither holds it all in memory nor starves the user's other
- * connections.
+ * batch is bounded in count and bytes. The command waits for each batch
+ * (imap_cmd_wait_storage) without holding up the worker's other
+ * connections; one message is simply a batch of one. When the output
+ * buffer is full the command pauses (cmd->cont) until the client has read
+ * it, so a FETCH of a large mailbox neither holds it all in memory nor
+ * starves the user's other connections. \Seen set by a non-PEEK body
+ * fetch is stored asynchronously too, before the first batch.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -33,8 +36,13 @@ struct fetch_ctx {
 	const char *error;	/* UNKNOWN-CTE */
 	/* the batch being read */
 	struct imap_cmd *cmd;
-	const struct dbox_mail **batch_mails;
-	uint32_t *batch_seqs;
+	struct dbox_fetch *fetch;
+	const struct dbox_mail *batch_mails[FETCH_BATCH_MAX];
+	uint32_t batch_seqs[FETCH_BATCH_MAX];
+	unsigned int batch_count;
+	/* the \Seen store */
+	struct dbox_op *seen_op;
+	const char *seen_error;
 };
 
 static bool was_seen_now(const struct fetch_ctx *ctx, uint32_t uid)
@@ -85,8 +93,31 @@ static void fetch_cb(void *context, unsigned int idx, const void *data,
 		    size);
 }
 
+/* Every message of the batch was delivered: the command continues. */
+static void fetch_batch_cb(void *context, unsigned int idx, const void *data,
+			   size_t size, enum dbox_error err, const char *error)
+{
+	struct fetch_ctx *ctx = context;
+
+	fetch_cb(context, idx, data, size, err, error);
+	if (idx + 1 == ctx->batch_count)
+		imap_cmd_storage_done(ctx->cmd);
+}
+
+static void seen_done(void *context, const struct dbox_op_result *r)
+{
+	struct fetch_ctx *ctx = context;
+
+	ctx->seen_op = NULL;
+	if (r->ret < 0)
+		ctx->seen_error = dboxd_pool_strdup(&ctx->cmd->client->pool,
+						    r->error);
+	imap_cmd_storage_done(ctx->cmd);
+}
+
 /* Mark the non-\Seen messages of the set seen (RFC 3501: BODY[] sets
-   \Seen) before answering, so the answer can include the new flags. */
+   \Seen) before answering, so the answer can include the new flags.
+   Returns 1 when a store was started (the command waits for it). */
 static int fetch_set_seen(struct imap_client *c, struct fetch_ctx *ctx,
 			  const char **error_r)
 {
@@ -105,21 +136,19 @@ static int fetch_set_seen(struct imap_client *c, struct fetch_ctx *ctx,
 	}
 	if (ctx->seen_count == 0)
 		return 0;
-	if (dbox_mail_store(c->sel->box, ctx->seen_uids, ctx->seen_count,
-			    &params, NULL, NULL, error_r) < 0)
+	if (dbox_mail_store_start(c->sel->box, ctx->seen_uids,
+				  ctx->seen_count, &params, seen_done, ctx,
+				  &ctx->seen_op, error_r) < 0)
 		return -1;
-	worker_notify_change(c, c->sel->name);
-	return 0;
+	return 1;
 }
 
-/* One batch: index-only items directly, the rest through the storage. */
+/* One batch: index-only items directly, the rest through the storage.
+   Returns 1 when reads were started (the command waits for them). */
 static int fetch_batch(struct fetch_ctx *ctx)
 {
 	struct imap_client *c = ctx->cmd->client;
 	struct dbox_fetch_req reqs[FETCH_BATCH_MAX];
-	const struct dbox_mail *mails[FETCH_BATCH_MAX];
-	uint32_t seqs[FETCH_BATCH_MAX];
-	struct dbox_fetch *fetch;
 	uint64_t bytes = 0;
 	unsigned int n = 0;
 	const char *error;
@@ -145,38 +174,51 @@ static int fetch_batch(struct fetch_ctx *ctx)
 		reqs[n].part = ctx->req.need == FETCH_NEED_HEADER ?
 			       DBOX_FETCH_HEADER : DBOX_FETCH_WHOLE;
 		reqs[n].length = UINT64_MAX;
-		mails[n] = m;
-		seqs[n] = seq;
+		ctx->batch_mails[n] = m;
+		ctx->batch_seqs[n] = seq;
 		bytes += m->virtual_size;
 		n++;
 	}
 	if (n == 0)
 		return 0;
-	ctx->batch_mails = mails;
-	ctx->batch_seqs = seqs;
-	if (dbox_fetch_start(c->sel->box, reqs, n, fetch_cb, ctx, &fetch,
-			     &error) < 0) {
+	ctx->batch_count = n;
+	if (dbox_fetch_start(c->sel->box, reqs, n, fetch_batch_cb, ctx,
+			     &ctx->fetch, &error) < 0) {
 		dboxd_warn("fetch: %s", error);
 		return -1;
 	}
-	if (dbox_fetch_wait(fetch, &error) < 0)
-		dboxd_warn("fetch: %s", error);
-	dbox_fetch_free(&fetch);
-	ctx->batch_mails = NULL;
-	ctx->batch_seqs = NULL;
-	return 0;
+	return 1;
+}
+
+static void fetch_free(struct imap_cmd *cmd)
+{
+	struct fetch_ctx *ctx = cmd->context;
+
+	/* reads in flight finish into the library's buffers, not ours */
+	dbox_fetch_free(&ctx->fetch);
+	dbox_op_abandon(&ctx->seen_op);
 }
 
 static bool fetch_cont(struct imap_cmd *cmd)
 {
 	struct fetch_ctx *ctx = cmd->context;
 	struct imap_client *c = cmd->client;
+	int ret;
 
+	if (ctx->seen_error != NULL)
+		return imap_cmd_no(cmd, "[SERVERBUG] %s", ctx->seen_error);
+	/* the batch that woke us is delivered */
+	dbox_fetch_free(&ctx->fetch);
 	while (ctx->next < ctx->count) {
 		if (dboxd_buf_len(&c->out) > IMAP_OUT_HIGH)
 			return false;
-		if (fetch_batch(ctx) < 0)
+		ret = fetch_batch(ctx);
+		if (ret < 0)
 			return imap_cmd_no(cmd, "[SERVERBUG] Internal error reading messages.");
+		if (ret > 0) {
+			imap_cmd_wait_storage(cmd);
+			return false;
+		}
 	}
 	if (ctx->error != NULL)
 		return imap_cmd_no(cmd, "%s", ctx->error);
@@ -229,8 +271,10 @@ bool imap_cmd_fetch(struct imap_cmd *cmd)
 	struct imap_client *c = cmd->client;
 	struct fetch_ctx *ctx;
 	const char *set, *error;
+	int ret = 0;
 
 	ctx = dboxd_pool_alloc(&c->pool, sizeof(*ctx));
+	memset(ctx, 0, sizeof(*ctx));
 	ctx->cmd = cmd;
 	if (!imap_arg_get_atom(&cmd->args[0], &set))
 		return imap_cmd_bad(cmd, "FETCH needs a message set");
@@ -242,10 +286,16 @@ bool imap_cmd_fetch(struct imap_cmd *cmd)
 		return imap_cmd_bad(cmd, "%s", error);
 	if (ctx->req.vanished)
 		fetch_vanished(cmd, set, ctx->req.changedsince);
-	if (ctx->req.sets_seen && !c->sel->readonly &&
-	    fetch_set_seen(c, ctx, &error) < 0)
-		return imap_cmd_no(cmd, "[SERVERBUG] %s", error);
 	cmd->context = ctx;
+	cmd->free_context = fetch_free;
 	cmd->cont = fetch_cont;
+	if (ctx->req.sets_seen && !c->sel->readonly)
+		ret = fetch_set_seen(c, ctx, &error);
+	if (ret < 0)
+		return imap_cmd_no(cmd, "[SERVERBUG] %s", error);
+	if (ret > 0) {
+		imap_cmd_wait_storage(cmd);
+		return false;
+	}
 	return fetch_cont(cmd);
 }

@@ -168,47 +168,7 @@ bool imap_cmd_examine(struct imap_cmd *cmd)
 	return cmd_select_full(cmd, true);
 }
 
-/* Expunge the \Deleted messages of the selected mailbox, silently. */
-static int expunge_deleted(struct imap_client *c, const char **error_r)
-{
-	const struct dbox_mail *mails;
-	unsigned int count, n = 0;
-	uint32_t *uids;
-	int ret = 0;
-
-	dbox_mailbox_get_mails(c->sel->box, &mails, &count);
-	uids = malloc((count + 1) * sizeof(*uids));
-	if (uids == NULL)
-		return -1;
-	for (unsigned int i = 0; i < count; i++) {
-		if (mails[i].flags & DBOX_MAIL_DELETED)
-			uids[n++] = mails[i].uid;
-	}
-	if (n > 0)
-		ret = dbox_mail_expunge(c->sel->box, uids, n, error_r);
-	free(uids);
-	return ret;
-}
-
-bool imap_cmd_close(struct imap_cmd *cmd)
-{
-	struct imap_client *c = cmd->client;
-	const char *error;
-	char *name;
-
-	if (!imap_arg_is_eol(cmd->args))
-		return imap_cmd_bad(cmd, "Unexpected arguments");
-	if (!c->sel->readonly) {
-		if (expunge_deleted(c, &error) < 0)
-			return imap_cmd_storage_error(cmd, error);
-	}
-	name = strdup(c->sel->name);
-	imap_selected_close(c);
-	if (name != NULL)
-		worker_notify_change(c, name);
-	free(name);
-	return imap_cmd_ok(cmd, "Close completed.");
-}
+/* CLOSE is in cmd-expunge.c: its expunge is asynchronous. */
 
 bool imap_cmd_unselect(struct imap_cmd *cmd)
 {

@@ -3,7 +3,8 @@
  * STORE and UID STORE (RFC 3501 6.4.6) with UNCHANGEDSINCE (RFC 7162). The
  * untagged FETCH responses come from the sync before the tagged OK, which
  * reports every flag change the view sees, this command's included (unless
- * .SILENT) and other connections' too.
+ * .SILENT) and other connections' too. The change runs asynchronously
+ * (dbox_mail_store_start); the command waits for it in store_cont().
  */
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "imap-commands.h"
 #include "imap-sync.h"
 #include "imap-util.h"
+#include "storage.h"
 #include "worker.h"
 
 static int parse_unchangedsince(const struct imap_arg *arg, uint64_t *v_r)
@@ -51,6 +53,80 @@ static void write_modified(struct imap_cmd *cmd, const uint32_t *failed,
 	free(ids);
 }
 
+struct store_ctx {
+	struct imap_cmd *cmd;
+	struct dbox_op *op;
+	uint32_t *uids;
+	unsigned int count;
+	bool silent;
+	/* the result */
+	int ret;
+	enum dbox_error err;
+	char *error;
+	uint32_t *failed;
+	unsigned int failed_count;
+};
+
+static void store_done(void *context, const struct dbox_op_result *r)
+{
+	struct store_ctx *ctx = context;
+
+	ctx->op = NULL;
+	ctx->ret = r->ret;
+	ctx->err = r->err;
+	if (r->ret < 0) {
+		ctx->error = strdup(r->error);
+	} else if (r->failed_count > 0) {
+		ctx->failed = malloc(r->failed_count * sizeof(uint32_t));
+		if (ctx->failed != NULL) {
+			memcpy(ctx->failed, r->failed_uids,
+			       r->failed_count * sizeof(uint32_t));
+			ctx->failed_count = r->failed_count;
+		}
+	}
+	imap_cmd_storage_done(ctx->cmd);
+}
+
+static void store_free(struct imap_cmd *cmd)
+{
+	struct store_ctx *ctx = cmd->context;
+
+	dbox_op_abandon(&ctx->op);
+	free(ctx->error);
+	free(ctx->failed);
+}
+
+static bool store_cont(struct imap_cmd *cmd)
+{
+	struct store_ctx *ctx = cmd->context;
+	struct imap_client *c = cmd->client;
+	struct dboxd_buf modified;
+
+	if (ctx->ret < 0)
+		return imap_cmd_no(cmd, "%s %s",
+				   imap_storage_resp_code_for(ctx->err),
+				   ctx->error != NULL ? ctx->error :
+				   "Internal error");
+	worker_notify_change(c, c->sel->name);
+	if (ctx->silent) {
+		c->sel->silent_uids = ctx->uids;
+		c->sel->silent_count = ctx->count;
+	}
+	if (ctx->failed_count == 0) {
+		imap_cmd_ok(cmd, "Store completed.");
+	} else {
+		dboxd_buf_init(&modified, false);
+		write_modified(cmd, ctx->failed, ctx->failed_count, &modified);
+		dboxd_buf_append(&modified, "", 1);
+		imap_cmd_ok(cmd, "[MODIFIED %s] Conditional STORE failed.",
+			    (const char *)modified.data);
+		dboxd_buf_free(&modified);
+	}
+	c->sel->silent_uids = NULL;
+	c->sel->silent_count = 0;
+	return true;
+}
+
 bool imap_cmd_store(struct imap_cmd *cmd)
 {
 	struct imap_client *c = cmd->client;
@@ -58,9 +134,9 @@ bool imap_cmd_store(struct imap_cmd *cmd)
 	struct dbox_store_params params;
 	const char *set, *item, *error;
 	const char **keywords;
-	uint32_t *uids, *failed = NULL;
-	unsigned int count, failed_count = 0;
-	struct dboxd_buf modified;
+	struct store_ctx *ctx;
+	uint32_t *uids;
+	unsigned int count;
 	bool silent = false;
 	size_t len;
 
@@ -105,31 +181,20 @@ bool imap_cmd_store(struct imap_cmd *cmd)
 		return imap_cmd_bad(cmd, "%s", error);
 	if (c->sel->readonly)
 		return imap_cmd_no(cmd, "[READ-ONLY] Mailbox is read-only.");
-	if (count > 0 &&
-	    dbox_mail_store(c->sel->box, uids, count, &params, &failed,
-			    &failed_count, &error) < 0)
+	if (count == 0)
+		return imap_cmd_ok(cmd, "Store completed.");
+	ctx = dboxd_pool_alloc(&c->pool, sizeof(*ctx));
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->cmd = cmd;
+	ctx->uids = uids;
+	ctx->count = count;
+	ctx->silent = silent;
+	if (dbox_mail_store_start(c->sel->box, uids, count, &params, store_done,
+				  ctx, &ctx->op, &error) < 0)
 		return imap_cmd_storage_error(cmd, error);
-	if (count > 0)
-		worker_notify_change(c, c->sel->name);
-	if (silent) {
-		c->sel->silent_uids = uids;
-		c->sel->silent_count = count;
-	}
-	if (failed_count == 0) {
-		free(failed);
-		imap_cmd_ok(cmd, "Store completed.");
-		c->sel->silent_uids = NULL;
-		c->sel->silent_count = 0;
-		return true;
-	}
-	dboxd_buf_init(&modified, false);
-	write_modified(cmd, failed, failed_count, &modified);
-	dboxd_buf_append(&modified, "", 1);
-	imap_cmd_ok(cmd, "[MODIFIED %s] Conditional STORE failed.",
-		    (const char *)modified.data);
-	c->sel->silent_uids = NULL;
-	c->sel->silent_count = 0;
-	dboxd_buf_free(&modified);
-	free(failed);
-	return true;
+	cmd->context = ctx;
+	cmd->free_context = store_free;
+	cmd->cont = store_cont;
+	imap_cmd_wait_storage(cmd);
+	return false;
 }

@@ -115,6 +115,7 @@ void imap_client_destroy(struct imap_client *c, const char *reason)
 		c->next->prev = c->prev;
 	worker_g->client_count--;
 	dboxd_timer_remove(&c->timeout);
+	dboxd_timer_remove(&c->wakeup);
 	dboxd_io_remove(&c->io);
 	close(c->fd);
 	imap_compress_free(&c->compress);
@@ -164,6 +165,32 @@ static void client_timeout_cb(void *context)
 
 	imap_client_disconnect(c, "Disconnected for inactivity.");
 	imap_client_pump(c);
+}
+
+/* ---- commands waiting for the storage ----------------------------------- */
+
+void imap_cmd_wait_storage(struct imap_cmd *cmd)
+{
+	cmd->storage_wait = true;
+}
+
+static void client_wakeup_cb(void *context)
+{
+	struct imap_client *c = context;
+
+	dboxd_timer_remove(&c->wakeup);
+	imap_client_pump(c);
+}
+
+void imap_cmd_storage_done(struct imap_cmd *cmd)
+{
+	struct imap_client *c = cmd->client;
+
+	cmd->storage_wait = false;
+	/* we are inside dbox_io_run(): continue from a timer of our own */
+	if (c->wakeup == NULL)
+		c->wakeup = dboxd_timer_add(worker_g->loop, 0, client_wakeup_cb,
+					    c);
 }
 
 /* ---- replies ------------------------------------------------------------ */
@@ -427,6 +454,8 @@ void imap_client_pump(struct imap_client *c)
 					    dboxd_io_get_events(c->io));
 			return;
 		}
+		if (c->cmd != NULL && c->cmd->storage_wait)
+			break;	/* imap_cmd_storage_done() wakes us */
 		if (c->cmd != NULL && c->cmd->cont != NULL) {
 			if (c->cmd->cont(c->cmd))
 				client_cmd_free(c);
@@ -448,7 +477,8 @@ void imap_client_pump(struct imap_client *c)
 		       (c->cmd == NULL || c->cmd->line != NULL) &&
 		       client_process_one(c))
 			progress = true;
-		if (!progress && (c->cmd == NULL || c->cmd->cont == NULL))
+		if (!progress && (c->cmd == NULL || c->cmd->cont == NULL ||
+				  c->cmd->storage_wait))
 			break;
 	}
 	client_trim(c);

@@ -10,6 +10,13 @@
  * While one continues, input is not read further (pipelined commands wait
  * in the socket). Output beyond IMAP_OUT_HIGH bytes stops the command until
  * the client has read it.
+ *
+ * A command waiting for the storage (an APPEND's fsyncs, a FETCH's reads)
+ * calls imap_cmd_wait_storage() and returns false with cmd->cont set; its
+ * storage callback records the result and calls imap_cmd_storage_done(),
+ * and cont runs from the loop a moment later. Meanwhile this connection's
+ * later commands wait (pipelining order is kept) and every other
+ * connection of the worker is served.
  */
 #ifndef DBOXD_IMAP_CLIENT_H
 #define DBOXD_IMAP_CLIENT_H
@@ -59,6 +66,8 @@ struct imap_cmd {
 	void *context;
 	/* Called when the command is freed, also when the client goes. */
 	void (*free_context)(struct imap_cmd *cmd);
+	/* waiting for a storage completion: cont is not called */
+	bool storage_wait;
 };
 
 enum imap_client_state {
@@ -89,6 +98,9 @@ struct imap_client {
 	/* another connection changed the selected mailbox */
 	bool changes_pending;
 	struct imap_compress *compress;
+	/* continues a command whose storage work completed (from the loop,
+	   not from inside the storage's callback) */
+	struct dboxd_timer *wakeup;
 };
 
 void imap_client_create(uint64_t conn_id, int fd, const char *tag,
@@ -108,6 +120,11 @@ const char *imap_client_capabilities(void);
 void imap_client_notify(struct imap_client *client);
 /* Restart the inactivity timer with the given timeout. */
 void imap_client_set_timeout(struct imap_client *client, unsigned int msecs);
+
+/* Suspend cmd until imap_cmd_storage_done() (see the top). */
+void imap_cmd_wait_storage(struct imap_cmd *cmd);
+/* From a storage callback: run cmd->cont soon, from the loop. */
+void imap_cmd_storage_done(struct imap_cmd *cmd);
 
 /* Tagged replies; they return true so a command can end with them. */
 bool imap_cmd_ok(struct imap_cmd *cmd, const char *fmt, ...)

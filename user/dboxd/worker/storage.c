@@ -7,12 +7,15 @@
 #include <sys/stat.h>
 
 #include "log.h"
+#include "secret.h"
 #include "storage.h"
 #include "worker.h"
 
 struct imap_storage {
 	struct dbox_storage *storage;
-	struct dboxd_io *io_watch;	/* the storage's io_uring fd */
+	struct dbox_io *io;
+	bool shared_ring;		/* io submits into the loop's ring */
+	struct dboxd_io *io_watch;	/* the storage's own ring fd, if any */
 	struct dboxd_io *notify_watch;	/* changes by other processes */
 };
 
@@ -25,7 +28,12 @@ struct dbox_storage *imap_storage(void)
 
 const char *imap_storage_resp_code(void)
 {
-	switch (dbox_last_error()) {
+	return imap_storage_resp_code_for(dbox_last_error());
+}
+
+const char *imap_storage_resp_code_for(enum dbox_error err)
+{
+	switch (err) {
 	case DBOX_ERROR_NONE:
 		return "";
 	case DBOX_ERROR_TEMP:
@@ -132,14 +140,30 @@ int imap_storage_parse_location(const char *location, const char *user,
 	return 0;
 }
 
+/* Completions in the kernel ring (io_uring backend): the storage's steps
+   and our callbacks run here, at the top of the loop. Callbacks only note
+   results and wake their command (imap_cmd_storage_done), which continues
+   from a timer: storage calls are not allowed inside dbox_io_run(). */
 static void storage_io_cb(void *context __attribute__((unused)),
 			  unsigned int events __attribute__((unused)))
 {
 	struct dbox_io *io = dbox_storage_get_io(storage.storage);
 
-	/* Completions of asynchronous reads (FETCH read-ahead). */
-	while (dbox_io_run(io, 0) > 0)
-		;
+	(void)dbox_io_run(io, 0);
+}
+
+/* Before the loop sleeps: submit what the storage queued, run completions
+   that made no descriptor readable, and (sync backend) perform one round
+   of queued I/O. One round, then other clients get their turn. */
+static bool storage_work_cb(void *context __attribute__((unused)))
+{
+	struct dbox_io *io = dbox_storage_get_io(storage.storage);
+
+	if (!dbox_io_has_ready(io))
+		return false;
+	if (dbox_io_run(io, 0) < 0)
+		dboxd_error("storage I/O loop: %m");
+	return dbox_io_has_ready(io);
 }
 
 static void storage_notify_cb(void *context __attribute__((unused)),
@@ -148,6 +172,15 @@ static void storage_notify_cb(void *context __attribute__((unused)),
 	dbox_storage_notify_clear(storage.storage);
 	worker_notify_change(NULL, NULL);
 }
+
+/* Mail content stays in secret memory, out of KSM merging and core dumps
+   (secret.h): what the storage reads for a FETCH and stages for an
+   APPEND. */
+static const struct dbox_allocator storage_mail_alloc = {
+	.alloc = dboxd_secret_alloc,
+	.realloc = dboxd_secret_realloc,
+	.free = dboxd_secret_free,
+};
 
 static void storage_log_handler(enum dbox_log_level level, const char *msg)
 {
@@ -162,13 +195,58 @@ static void storage_log_handler(enum dbox_log_level level, const char *msg)
 		  "storage: %s", msg);
 }
 
+/* The loop tells the storage's completions apart by the same bit. */
+_Static_assert(DBOXD_LOOP_UD_FOREIGN == DBOX_IO_UD_TAG,
+	       "loop and dbox-io disagree on the user_data tag");
+
+/* A completion of the storage's on the loop's ring. */
+static void storage_cqe_cb(void *context __attribute__((unused)),
+			   uint64_t user_data, int32_t res)
+{
+	dbox_io_uring_cqe(storage.io, user_data, res);
+}
+
+/* The storage's dbox_io: on the worker loop's io_uring when there is one
+   (one ring per worker), else a ring of its own or the sync backend. */
+static int storage_io_create(struct dbox_io **io_r, const char **error_r)
+{
+	const struct dboxd_settings *set = worker_g->set;
+	struct dbox_io_settings ios;
+	struct dbox_io_ring ring;
+
+	memset(&ios, 0, sizeof(ios));
+	memset(&ring, 0, sizeof(ring));
+	ios.backend = strcmp(set->storage_io, "uring") == 0 ?
+		      DBOX_IO_BACKEND_URING :
+		      strcmp(set->storage_io, "sync") == 0 ?
+		      DBOX_IO_BACKEND_SYNC : DBOX_IO_BACKEND_AUTO;
+	/* An explicit setting wins over DBOX_IO_BACKEND in the
+	   environment; "auto" lets the environment choose (tests). */
+	ios.ignore_env = ios.backend != DBOX_IO_BACKEND_AUTO;
+	if (ios.backend != DBOX_IO_BACKEND_SYNC) {
+		ring.ring = dboxd_loop_share_uring(worker_g->loop,
+						   storage_cqe_cb, NULL);
+		ring.foreign_cqe = dboxd_loop_uring_foreign_cqe;
+		ring.foreign_context = worker_g->loop;
+	}
+	if (dbox_io_create_on_ring(&ios, &ring, io_r, error_r) < 0) {
+		(void)dboxd_loop_share_uring(worker_g->loop, NULL, NULL);
+		return -1;
+	}
+	storage.shared_ring = ring.ring != NULL &&
+		dbox_io_get_backend(*io_r) == DBOX_IO_BACKEND_URING;
+	if (!storage.shared_ring)
+		(void)dboxd_loop_share_uring(worker_g->loop, NULL, NULL);
+	storage.io = *io_r;
+	return 0;
+}
+
 int imap_storage_open(const char *user, const char *home, const char *mail,
 		      const char **error_r)
 {
 	static char error[4200];
 	const struct dboxd_settings *set = worker_g->set;
 	struct dbox_storage_settings ss;
-	struct dbox_io_settings ios;
 	struct dbox_io *io;
 	char *root;
 	int fd;
@@ -179,31 +257,27 @@ int imap_storage_open(const char *user, const char *home, const char *mail,
 					&ss.format, &root, error_r) < 0)
 		return -1;
 	dbox_set_log_handler(storage_log_handler);
-	memset(&ios, 0, sizeof(ios));
-	ios.backend = strcmp(set->storage_io, "uring") == 0 ?
-		      DBOX_IO_BACKEND_URING :
-		      strcmp(set->storage_io, "sync") == 0 ?
-		      DBOX_IO_BACKEND_SYNC : DBOX_IO_BACKEND_AUTO;
-	/* An explicit setting wins over DBOX_IO_BACKEND in the
-	   environment; "auto" lets the environment choose (tests). */
-	ios.ignore_env = ios.backend != DBOX_IO_BACKEND_AUTO;
-	if (dbox_io_create(&ios, &io, error_r) < 0) {
+	if (storage_io_create(&io, error_r) < 0) {
 		free(root);
 		return -1;
 	}
 	ss.io = io;
+	ss.mail_alloc = &storage_mail_alloc;
 	ss.max_message_size = set->imap_max_literal_size;
 	ss.mdbox_rotate_size = set->mdbox_rotate_size;
 	if (dbox_storage_open(root, &ss, &storage.storage, error_r) < 0) {
 		snprintf(error, sizeof(error), "%s: %s", root, *error_r);
 		*error_r = error;
 		dbox_io_destroy(&io);
+		storage.io = NULL;
+		(void)dboxd_loop_share_uring(worker_g->loop, NULL, NULL);
 		free(root);
 		return -1;
 	}
-	dboxd_info("mail %s (%s), storage I/O %s%s%s", root,
+	dboxd_info("mail %s (%s), storage I/O %s%s%s%s", root,
 		   ss.format == DBOX_FORMAT_SDBOX ? "sdbox" : "mdbox",
 		   dbox_io_backend_name(dbox_io_get_backend(io)),
+		   storage.shared_ring ? " (the worker loop's ring)" : "",
 		   dbox_io_get_fallback_reason(io) != NULL ? ": " : "",
 		   dbox_io_get_fallback_reason(io) != NULL ?
 		   dbox_io_get_fallback_reason(io) : "");
@@ -212,6 +286,7 @@ int imap_storage_open(const char *user, const char *home, const char *mail,
 	if (fd >= 0)
 		storage.io_watch = dboxd_io_add(worker_g->loop, fd, DBOXD_IO_READ,
 						storage_io_cb, NULL);
+	dboxd_loop_set_work(worker_g->loop, storage_work_cb, NULL);
 	fd = dbox_storage_notify_fd(storage.storage);
 	if (fd >= 0)
 		storage.notify_watch = dboxd_io_add(worker_g->loop, fd,
@@ -226,9 +301,12 @@ void imap_storage_close(void)
 
 	if (storage.storage == NULL)
 		return;
+	dboxd_loop_set_work(worker_g->loop, NULL, NULL);
 	dboxd_io_remove(&storage.io_watch);
 	dboxd_io_remove(&storage.notify_watch);
 	io = dbox_storage_get_io(storage.storage);
 	dbox_storage_close(&storage.storage);
 	dbox_io_destroy(&io);
+	storage.io = NULL;
+	(void)dboxd_loop_share_uring(worker_g->loop, NULL, NULL);
 }
