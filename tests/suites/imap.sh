@@ -4,7 +4,8 @@
 # dboxd, the IMAP server (user/dboxd): its C unit tests (test-*.c next to
 # the code), the end-to-end tests of tests/imap/ (real dboxd as root on
 # high loopback ports, real clients: Python imaplib, curl, openssl, mbsync,
-# swaks, Dovecot 2.3 for comparison), and one QEMU guest (6.12) with the
+# swaks, Dovecot 2.3 for comparison; test_seccomp and test_lmtp_tls run
+# after run.py's default modules), and one QEMU guest (6.12) with the
 # ksmgroup module loaded, where the workers must join dboxd's merge group
 # and their pages merge (tests/imap/guest-ksm.sh).
 # All TAP streams are merged, renumbered and prefixed with their source into
@@ -85,6 +86,11 @@ else
 	# shellcheck disable=SC2086
 	run e2e env DBOXD="$BUILD/dboxd" "$PYTHON" tests/imap/run.py \
 		${IMAP_TESTS:-}
+	# seccomp of workers and template, LMTP over TLS
+	if [[ -z ${IMAP_TESTS:-} ]]; then
+		run e2e env DBOXD="$BUILD/dboxd" "$PYTHON" tests/imap/run.py \
+			test_seccomp test_lmtp_tls
+	fi
 fi
 # The merge group needs the module, which only loads in a guest.
 guest_series=6.12

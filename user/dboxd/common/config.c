@@ -452,6 +452,11 @@ int dboxd_config_check(struct dboxd_config *config, const char **error_r)
 				"ssl_cert and ssl_key go together");
 		return -1;
 	}
+	if (set->lmtp_require_tls && set->ssl_cert[0] == '\0') {
+		*error_r = config_err(config, line_of(config, "lmtp_require_tls"),
+				      "lmtp_require_tls needs ssl_cert and ssl_key");
+		return -1;
+	}
 	if (check_user(config, "login_user", set->login_user, error_r) < 0 ||
 	    check_user(config, "auth_user", set->auth_user, error_r) < 0)
 		return -1;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* seccomp filters of the pre-login roles; see seccomp.h. x86_64 only: on
-   another architecture no filter is installed (and that is logged). */
+/* seccomp filters of the pre-login roles and the filter builder; see
+   seccomp.h. x86_64 only: on another architecture no filter is installed
+   (and that is logged). */
 #include <errno.h>
 #include <stddef.h>
 #include <string.h>
@@ -56,69 +57,114 @@ static const int fatal_calls[] = {
 	__NR_io_uring_setup,
 };
 
-#define MAX_INSNS 256
+/* ---- the builder ------------------------------------------------------- */
 
-struct prog {
-	struct sock_filter insns[MAX_INSNS];
-	unsigned int n;
-};
-
-static void emit(struct prog *p, struct sock_filter insn)
+static void emit(struct dboxd_bpf *p, struct sock_filter insn)
 {
-	if (p->n < MAX_INSNS)
+	if (p->n < DBOXD_BPF_MAX_INSNS)
 		p->insns[p->n++] = insn;
+	else
+		p->overflow = true;
 }
 
-static void emit_list(struct prog *p, const int *calls, unsigned int count,
-		      unsigned int action)
+#define STMT(code, k) ((struct sock_filter)BPF_STMT(code, k))
+#define JUMP(code, k, jt, jf) ((struct sock_filter)BPF_JUMP(code, k, jt, jf))
+#define LOAD_NR STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr))
+/* The low half of a 64-bit argument (little endian). */
+#define LOAD_ARG_LO(i) STMT(BPF_LD | BPF_W | BPF_ABS, \
+			    offsetof(struct seccomp_data, args[i]))
+
+void dboxd_bpf_start(struct dboxd_bpf *p)
+{
+	p->n = 0;
+	p->overflow = false;
+	/* the right architecture, and not the x32 ABI */
+	emit(p, STMT(BPF_LD | BPF_W | BPF_ABS,
+		     offsetof(struct seccomp_data, arch)));
+	emit(p, JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0));
+	emit(p, STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS));
+	emit(p, LOAD_NR);
+	emit(p, JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000, 0, 1));
+	emit(p, STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS));
+}
+
+void dboxd_bpf_calls(struct dboxd_bpf *p, const int *calls, unsigned int count,
+		     uint32_t action)
 {
 	for (unsigned int i = 0; i < count; i++) {
-		emit(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
-						     (unsigned int)calls[i], 0, 1));
-		emit(p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, action));
+		emit(p, JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+			     (uint32_t)calls[i], 0, 1));
+		emit(p, STMT(BPF_RET | BPF_K, action));
 	}
 }
 
-#define N(a) (sizeof(a) / sizeof((a)[0]))
-
-int dboxd_seccomp_apply(enum dboxd_seccomp_role role, const char **error_r)
+/* Every body below ends in a return, so the syscall number stays loaded
+   for whatever follows a non-matching call. */
+void dboxd_bpf_call_arg_in(struct dboxd_bpf *p, int call, unsigned int arg,
+			   const uint32_t *values, unsigned int count,
+			   uint32_t action_else)
 {
-	static struct prog p;
+	emit(p, JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)call, 0,
+		     (uint8_t)(2 + 2 * count)));
+	emit(p, LOAD_ARG_LO(arg));
+	for (unsigned int i = 0; i < count; i++) {
+		emit(p, JUMP(BPF_JMP | BPF_JEQ | BPF_K, values[i], 0, 1));
+		emit(p, STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+	}
+	emit(p, STMT(BPF_RET | BPF_K, action_else));
+}
+
+void dboxd_bpf_call_arg_clear(struct dboxd_bpf *p, int call, unsigned int arg,
+			      uint32_t mask, uint32_t action_else)
+{
+	emit(p, JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)call, 0, 4));
+	emit(p, LOAD_ARG_LO(arg));
+	emit(p, JUMP(BPF_JMP | BPF_JSET | BPF_K, mask, 0, 1));
+	emit(p, STMT(BPF_RET | BPF_K, action_else));
+	emit(p, STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+}
+
+void dboxd_bpf_ret(struct dboxd_bpf *p, uint32_t action)
+{
+	emit(p, STMT(BPF_RET | BPF_K, action));
+}
+
+int dboxd_bpf_install(struct dboxd_bpf *p, const char **error_r)
+{
 	struct sock_fprog fprog;
 
-	p.n = 0;
-	/* the right architecture, and not the x32 ABI */
-	emit(&p, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-		offsetof(struct seccomp_data, arch)));
-	emit(&p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
-		AUDIT_ARCH_X86_64, 1, 0));
-	emit(&p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
-		SECCOMP_RET_KILL_PROCESS));
-	emit(&p, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-		offsetof(struct seccomp_data, nr)));
-	emit(&p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K,
-		0x40000000, 0, 1));
-	emit(&p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
-		SECCOMP_RET_KILL_PROCESS));
-	emit_list(&p, fatal_calls, N(fatal_calls), SECCOMP_RET_KILL_PROCESS);
-	emit_list(&p, common_calls, N(common_calls), SECCOMP_RET_ALLOW);
-	if (role == DBOXD_SECCOMP_LOGIN)
-		emit_list(&p, login_calls, N(login_calls), SECCOMP_RET_ALLOW);
-	if (role == DBOXD_SECCOMP_LMTP)
-		emit_list(&p, lmtp_calls, N(lmtp_calls), SECCOMP_RET_ALLOW);
-	emit(&p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
-		SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA)));
-	if (p.n == MAX_INSNS) {
+	if (p->overflow) {
 		*error_r = "filter too long";
 		return -1;
 	}
-	fprog.len = (unsigned short)p.n;
-	fprog.filter = p.insns;
+	fprog.len = (unsigned short)p->n;
+	fprog.filter = p->insns;
 	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fprog, 0, 0) < 0) {
 		*error_r = strerror(errno);
 		return -1;
 	}
 	return 0;
+}
+
+/* ---- the pre-login roles ----------------------------------------------- */
+
+int dboxd_seccomp_apply(enum dboxd_seccomp_role role, const char **error_r)
+{
+	static struct dboxd_bpf p;
+
+	dboxd_bpf_start(&p);
+	dboxd_bpf_calls(&p, fatal_calls, DBOXD_N_ELEMENTS(fatal_calls),
+			SECCOMP_RET_KILL_PROCESS);
+	dboxd_bpf_calls(&p, common_calls, DBOXD_N_ELEMENTS(common_calls),
+			SECCOMP_RET_ALLOW);
+	if (role == DBOXD_SECCOMP_LOGIN)
+		dboxd_bpf_calls(&p, login_calls, DBOXD_N_ELEMENTS(login_calls),
+				SECCOMP_RET_ALLOW);
+	if (role == DBOXD_SECCOMP_LMTP)
+		dboxd_bpf_calls(&p, lmtp_calls, DBOXD_N_ELEMENTS(lmtp_calls),
+				SECCOMP_RET_ALLOW);
+	dboxd_bpf_ret(&p, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA));
+	return dboxd_bpf_install(&p, error_r);
 }
 
 #else

@@ -28,6 +28,7 @@ struct dboxd_settings {
 	char *imaps_listen;
 	char *lmtp_listen;
 	char *lmtp_hostname;
+	bool lmtp_require_tls;
 	/* TLS */
 	char *ssl_cert;
 	char *ssl_key;
@@ -42,6 +43,7 @@ struct dboxd_settings {
 	unsigned int worker_linger;	/* ms */
 	char *worker_io;
 	char *storage_io;
+	bool worker_seccomp;
 	char *ksm;
 	char *ksm_group_name;
 	/* limits */

@@ -9,7 +9,16 @@
  * (RFC 2033 4.2: one reply per accepted recipient after DATA).
  *
  * Supported: LHLO, MAIL FROM (SIZE=, BODY=), RCPT TO, DATA, RSET, NOOP,
- * QUIT, VRFY (252); PIPELINING, ENHANCEDSTATUSCODES, 8BITMIME, SIZE.
+ * QUIT, VRFY (252), STARTTLS; PIPELINING, ENHANCEDSTATUSCODES, 8BITMIME,
+ * SIZE.
+ *
+ * STARTTLS (RFC 3207) uses the login processes' TLS context (ssl_cert,
+ * ssl_key, ssl_min_protocol, ssl_cipher_list; built before the privilege
+ * drop, like login's). Input pipelined after STARTTLS is discarded and the
+ * session starts over (LHLO again). lmtp_require_tls refuses MAIL from
+ * clients that are neither on a loopback address nor on the Unix socket
+ * until they secured the session: an MTA on another host must not hand
+ * mail over in the clear.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -23,12 +32,15 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include "buf.h"
 #include "config.h"
 #include "hash.h"
 #include "ipc.h"
 #include "log.h"
+#include "login/login-tls.h"
 #include "loop.h"
 #include "net.h"
 #include "privsep.h"
@@ -82,6 +94,12 @@ struct lmtp_session {
 	bool data_too_big;
 	unsigned int pending;	/* deliveries not answered */
 	unsigned int next_reply;	/* rcpt index to answer next */
+	/* TLS: ssl is set from the STARTTLS reply on */
+	SSL *ssl;
+	bool starttls_pending;	/* 220 queued; handshake once it is out */
+	bool tls_handshaking;
+	bool ssl_read_wants_write, ssl_write_wants_read;
+	bool local;		/* loopback address or the Unix socket */
 };
 
 struct lmtp_state {
@@ -93,6 +111,7 @@ struct lmtp_state {
 	unsigned int listen_count;
 	struct lmtp_session *sessions;
 	struct dboxd_hash *requests;	/* req id -> session */
+	SSL_CTX *ssl_ctx;		/* NULL: no STARTTLS */
 	uint64_t next_req;
 	char hostname[256];
 	bool shutting_down;
@@ -155,6 +174,12 @@ static void session_destroy(struct lmtp_session *s)
 		s->next->prev = s->prev;
 	dboxd_timer_remove(&s->timeout);
 	dboxd_io_remove(&s->io);
+	if (s->ssl != NULL) {
+		if (SSL_is_init_finished(s->ssl))
+			(void)SSL_shutdown(s->ssl);
+		SSL_free(s->ssl);
+		ERR_clear_error();
+	}
 	close(s->fd);
 	dboxd_buf_free(&s->in);
 	dboxd_buf_free(&s->out);
@@ -198,6 +223,10 @@ static void cmd_mail(struct lmtp_session *s, const char *arg)
 		session_send(s, s->state == S_GREETED ?
 			     "503 5.5.1 LHLO first" :
 			     "503 5.5.1 MAIL already given");
+		return;
+	}
+	if (lmtp->config->set.lmtp_require_tls && !s->local && s->ssl == NULL) {
+		session_send(s, "530 5.7.0 Must issue a STARTTLS command first");
 		return;
 	}
 	if (strncasecmp(arg, "FROM:", 5) != 0 ||
@@ -278,6 +307,44 @@ static void cmd_data(struct lmtp_session *s)
 	session_send(s, "354 OK");
 }
 
+static void cmd_starttls(struct lmtp_session *s, const char *arg)
+{
+	if (lmtp->ssl_ctx == NULL) {
+		session_send(s, "454 4.7.0 TLS not available");
+		return;
+	}
+	if (s->ssl != NULL) {
+		session_send(s, "503 5.5.1 TLS already active");
+		return;
+	}
+	if (arg[0] != '\0') {
+		session_send(s, "501 5.5.4 Syntax: STARTTLS");
+		return;
+	}
+	if (s->state == S_MAIL) {
+		session_send(s, "503 5.5.1 MAIL transaction in progress");
+		return;
+	}
+	session_send(s, "220 2.0.0 Ready to start TLS");
+	/* Whatever came after STARTTLS in the clear must not be taken as
+	   coming over TLS (command injection, CVE-2011-0411 style). */
+	dboxd_buf_reset(&s->in);
+	s->starttls_pending = true;
+}
+
+static void session_lhlo(struct lmtp_session *s)
+{
+	session_reset(s);
+	s->state = S_READY;
+	session_send(s, "250-%s", lmtp->hostname);
+	session_send(s, "250-PIPELINING");
+	session_send(s, "250-ENHANCEDSTATUSCODES");
+	session_send(s, "250-8BITMIME");
+	if (lmtp->ssl_ctx != NULL && s->ssl == NULL)
+		session_send(s, "250-STARTTLS");
+	session_send(s, "250 SIZE %llu", (unsigned long long)max_size());
+}
+
 static void session_command(struct lmtp_session *s, char *line)
 {
 	char *arg = strchr(line, ' ');
@@ -287,14 +354,9 @@ static void session_command(struct lmtp_session *s, char *line)
 	else
 		arg = line + strlen(line);
 	if (strcasecmp(line, "LHLO") == 0 && arg[0] != '\0') {
-		session_reset(s);
-		s->state = S_READY;
-		session_send(s, "250-%s", lmtp->hostname);
-		session_send(s, "250-PIPELINING");
-		session_send(s, "250-ENHANCEDSTATUSCODES");
-		session_send(s, "250-8BITMIME");
-		session_send(s, "250 SIZE %llu",
-			     (unsigned long long)max_size());
+		session_lhlo(s);
+	} else if (strcasecmp(line, "STARTTLS") == 0) {
+		cmd_starttls(s, arg);
 	} else if (strcasecmp(line, "MAIL") == 0) {
 		cmd_mail(s, arg);
 	} else if (strcasecmp(line, "RCPT") == 0) {
@@ -423,8 +485,8 @@ static void session_replies(struct lmtp_session *s)
 
 static void session_process(struct lmtp_session *s)
 {
-	while (!s->waiting && s->state != S_DELIVERING &&
-	       s->state != S_CLOSING) {
+	while (!s->waiting && !s->starttls_pending &&
+	       s->state != S_DELIVERING && s->state != S_CLOSING) {
 		const char *data = (const char *)dboxd_buf_ptr(&s->in);
 		size_t avail = dboxd_buf_len(&s->in), len;
 		const char *lf = memchr(data, '\n', avail);
@@ -465,17 +527,122 @@ static void session_process(struct lmtp_session *s)
 	}
 }
 
+/* ---- raw I/O, plain or TLS ---------------------------------------------- */
+
+/* n > 0 bytes, 0 at EOF, -1 with nothing to do now, -2 broken. */
+static ssize_t tls_result(struct lmtp_session *s, int ret, bool reading)
+{
+	int err = SSL_get_error(s->ssl, ret);
+
+	switch (err) {
+	case SSL_ERROR_WANT_READ:
+		if (!reading)
+			s->ssl_write_wants_read = true;
+		return -1;
+	case SSL_ERROR_WANT_WRITE:
+		if (reading)
+			s->ssl_read_wants_write = true;
+		return -1;
+	case SSL_ERROR_ZERO_RETURN:
+		return 0;
+	default:
+		dboxd_debug("TLS: %s", err == SSL_ERROR_SYSCALL ?
+			    strerror(errno) : login_tls_error());
+		ERR_clear_error();
+		return -2;
+	}
+}
+
+static ssize_t session_read(struct lmtp_session *s, void *buf, size_t len)
+{
+	ssize_t n;
+
+	if (s->ssl != NULL) {
+		int ret;
+
+		s->ssl_read_wants_write = false;
+		ret = SSL_read(s->ssl, buf, (int)len);
+		return ret > 0 ? ret : tls_result(s, ret, true);
+	}
+	n = recv(s->fd, buf, len, MSG_DONTWAIT);
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR ? -1 : -2;
+	return n;
+}
+
+static ssize_t session_write(struct lmtp_session *s, const void *buf,
+			     size_t len)
+{
+	ssize_t n;
+
+	if (s->ssl != NULL) {
+		int ret;
+
+		s->ssl_write_wants_read = false;
+		ret = SSL_write(s->ssl, buf, (int)len);
+		if (ret > 0)
+			return ret;
+		n = tls_result(s, ret, false);
+		return n == 0 ? -2 : n;
+	}
+	n = send(s->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR ? -1 : -2;
+	return n;
+}
+
+/* Returns -1 if the handshake failed. */
+static int session_tls_handshake(struct lmtp_session *s)
+{
+	int ret;
+
+	if (s->ssl == NULL) {
+		s->ssl = SSL_new(lmtp->ssl_ctx);
+		if (s->ssl == NULL || SSL_set_fd(s->ssl, s->fd) != 1) {
+			dboxd_error("SSL_new: %s", login_tls_error());
+			return -1;
+		}
+		s->tls_handshaking = true;
+	}
+	ret = SSL_accept(s->ssl);
+	s->ssl_read_wants_write = s->ssl_write_wants_read = false;
+	if (ret == 1) {
+		dboxd_debug("TLS %s established", SSL_get_version(s->ssl));
+		s->tls_handshaking = false;
+		/* RFC 3207 4.2: forget what the client said in the clear */
+		session_reset(s);
+		s->state = S_GREETED;
+		return 0;
+	}
+	switch (SSL_get_error(s->ssl, ret)) {
+	case SSL_ERROR_WANT_READ:
+		return 0;
+	case SSL_ERROR_WANT_WRITE:
+		s->ssl_read_wants_write = true;
+		return 0;
+	default:
+		dboxd_info("TLS handshake failed: %s", login_tls_error());
+		return -1;
+	}
+}
+
+static bool session_wants_input(const struct lmtp_session *s)
+{
+	return !s->waiting && !s->starttls_pending && !s->tls_handshaking &&
+	       s->state != S_DELIVERING && s->state != S_CLOSING &&
+	       dboxd_buf_len(&s->out) == 0;
+}
+
 static void session_pump(struct lmtp_session *s)
 {
 	unsigned int ev = 0;
 
 	for (;;) {
 		while (dboxd_buf_len(&s->out) > 0) {
-			ssize_t n = send(s->fd, dboxd_buf_ptr(&s->out),
-					 dboxd_buf_len(&s->out),
-					 MSG_DONTWAIT | MSG_NOSIGNAL);
+			ssize_t n = session_write(s, dboxd_buf_ptr(&s->out),
+						  dboxd_buf_len(&s->out));
 
-			if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			if (n == -1)
 				break;
 			if (n < 0) {
 				session_destroy(s);
@@ -487,15 +654,28 @@ static void session_pump(struct lmtp_session *s)
 			session_destroy(s);
 			return;
 		}
-		if (dboxd_buf_len(&s->out) > 0 || s->waiting ||
-		    s->state == S_DELIVERING || s->state == S_CLOSING)
+		if (dboxd_buf_len(&s->out) > 0)
+			break;
+		if (s->starttls_pending) {
+			/* the 220 is out: the next bytes are the handshake */
+			s->starttls_pending = false;
+			if (session_tls_handshake(s) < 0) {
+				session_destroy(s);
+				return;
+			}
+		} else if (s->tls_handshaking) {
+			if (session_tls_handshake(s) < 0) {
+				session_destroy(s);
+				return;
+			}
+		}
+		if (s->tls_handshaking || !session_wants_input(s))
 			break;
 		{
 			unsigned char *p = dboxd_buf_reserve(&s->in, 65536);
-			ssize_t n = recv(s->fd, p, 65536, MSG_DONTWAIT);
+			ssize_t n = session_read(s, p, 65536);
 
-			if (n == 0 || (n < 0 && errno != EAGAIN &&
-				       errno != EINTR)) {
+			if (n == 0 || n == -2) {
 				session_destroy(s);
 				return;
 			}
@@ -506,10 +686,10 @@ static void session_pump(struct lmtp_session *s)
 		}
 		session_process(s);
 	}
-	if (!s->waiting && s->state != S_DELIVERING && s->state != S_CLOSING &&
-	    dboxd_buf_len(&s->out) == 0)
+	if (session_wants_input(s) || s->ssl_write_wants_read ||
+	    (s->tls_handshaking && !s->ssl_read_wants_write))
 		ev |= DBOXD_IO_READ;
-	if (dboxd_buf_len(&s->out) > 0)
+	if (dboxd_buf_len(&s->out) > 0 || s->ssl_read_wants_write)
 		ev |= DBOXD_IO_WRITE;
 	dboxd_io_set_events(s->io, ev);
 }
@@ -527,6 +707,23 @@ static void session_timeout_cb(void *context)
 	session_send(s, "421 4.4.2 Timeout");
 	s->state = S_CLOSING;
 	session_pump(s);
+}
+
+/* The Unix socket, or a loopback peer: the mail does not cross a
+   network, lmtp_require_tls does not apply. */
+static bool session_is_local(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+		return false;
+	if (ss.ss_family == AF_UNIX)
+		return true;
+	len = sizeof(ss);
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) < 0)
+		return false;
+	return dboxd_sockaddr_is_loopback((struct sockaddr *)&ss);
 }
 
 static void lmtp_listen_cb(void *context, unsigned int events)
@@ -548,6 +745,7 @@ static void lmtp_listen_cb(void *context, unsigned int events)
 		if (s == NULL)
 			dboxd_fatal("out of memory");
 		s->fd = fd;
+		s->local = session_is_local(fd);
 		dboxd_buf_init(&s->in, true);
 		dboxd_buf_init(&s->out, false);
 		dboxd_buf_init(&s->data, true);
@@ -705,6 +903,9 @@ void lmtp_main(const struct dboxd_role_env *env)
 		dboxd_fatal("secret memory: %s", error);
 	if (dboxd_user_parse(set->login_user, &uid, &gid, &error) < 0)
 		dboxd_fatal("login_user: %s", error);
+	/* The key is readable by root only: load it before the drop. */
+	if (login_tls_ctx_create(env->config, &lmtp->ssl_ctx, &error) < 0)
+		dboxd_fatal("%s", error);
 	if (dboxd_drop_privileges(uid, gid, env->empty_dir, &error) < 0)
 		dboxd_fatal("dropping privileges: %s", error);
 	if (dboxd_loop_create(DBOXD_LOOP_EPOLL, &lmtp->loop, &error) < 0)

@@ -26,6 +26,7 @@
 #include "loop.h"
 #include "privsep.h"
 #include "roles.h"
+#include "seccomp.h"
 #include "secret.h"
 #include "worker.h"
 
@@ -134,8 +135,11 @@ static void template_signal_cb(void *context __attribute__((unused)),
 
 			while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 				if (WIFSIGNALED(status))
-					dboxd_error("worker (pid %d) killed by signal %d",
-						    (int)pid, WTERMSIG(status));
+					dboxd_error("worker (pid %d) killed by signal %d%s",
+						    (int)pid, WTERMSIG(status),
+						    WTERMSIG(status) == SIGSYS ?
+						    " (a syscall outside its seccomp filter;"
+						    " the kernel's audit log names it)" : "");
 				else if (WIFEXITED(status) &&
 					 WEXITSTATUS(status) != 0)
 					dboxd_error("worker (pid %d) exited with status %d",
@@ -169,6 +173,12 @@ void template_main(const struct dboxd_role_env *env)
 	tmpl->ipc = dboxd_ipc_create(tmpl->loop, env->ipc_fd, "master",
 				     template_master_handlers,
 				     template_master_error, NULL);
+	/* Workers inherit this filter and add their own once their storage
+	   is open (common/seccomp-worker.c). */
+	if (tmpl->config->set.worker_seccomp &&
+	    dboxd_seccomp_apply_template(strcmp(tmpl->config->set.log_target,
+						"syslog") == 0, &error) < 0)
+		dboxd_warn("no seccomp filter: %s", error);
 	dboxd_debug("worker template ready");
 	if (dboxd_loop_run(tmpl->loop) < 0)
 		dboxd_fatal("event loop: %m");

@@ -18,6 +18,7 @@
 #include "imap-sync.h"
 #include "log.h"
 #include "roles.h"
+#include "seccomp.h"
 #include "secret.h"
 #include "storage.h"
 #include "deliver.h"
@@ -155,6 +156,12 @@ static int master_worker_init(void *context __attribute__((unused)),
 	worker_g->ksm_path = worker_ksm_setup(ksm_mode);
 	if (imap_storage_open(user, home, mail, &error) < 0)
 		worker_send_failed(error);
+	/* Privileges dropped, storage and loop open: from here on only what
+	   serving the user needs (common/seccomp-worker.c). */
+	if (worker_g->set->worker_seccomp &&
+	    dboxd_seccomp_apply_worker(strcmp(worker_g->set->log_target,
+					      "syslog") == 0, &error) < 0)
+		dboxd_warn("no seccomp filter: %s", error);
 	dboxd_ipc_msg_init(&msg, DBOXD_IPC_WORKER_READY, false);
 	dboxd_ipc_put_u32(&msg, (uint32_t)getpid());
 	dboxd_ipc_put_str(&msg, dboxd_loop_backend_name(
