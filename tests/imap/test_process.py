@@ -98,7 +98,12 @@ def test_worker_is_reused_within_linger(s):
 def test_worker_uses_io_uring_and_logs_it(s):
     m = s.login("alice")
     m.logout()
-    check("loop io_uring" in s.log_text(), "no io_uring worker in the log")
+    log = s.log_text()
+    check("loop io_uring" in log, "no io_uring worker in the log")
+    # storage_io = auto must not quietly end up on the sync backend: the
+    # storage shares the loop's (restricted) ring
+    check("storage I/O io_uring (the worker loop's ring)" in log,
+          "storage is not on the worker loop's ring")
 
 
 def test_worker_merge_mode_is_logged(s):

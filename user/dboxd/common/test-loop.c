@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Unit tests of the event loop, once per backend: readiness, changing and
-   removing watches from callbacks, timers in order. */
+   removing watches from callbacks, timers in order; the uring backend's
+   ring carries only the operations it was built for. */
+#include <errno.h>
+#include <fcntl.h>
+#include <liburing.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -103,6 +107,77 @@ static void test_backend(enum dboxd_loop_backend backend)
 	dboxd_loop_destroy(&ctx.loop);
 }
 
+struct ring_result {
+	int done;
+	int32_t res;
+};
+
+static void ring_cqe_cb(void *context, uint64_t user_data, int32_t res)
+{
+	struct ring_result *r = context;
+
+	(void)user_data;
+	r->done++;
+	r->res = res;
+}
+
+/* Submit one prepared request with a foreign tag and run the loop until
+   it completes; its result, or INT32_MIN when it never did. */
+static int32_t ring_run(struct dboxd_loop *loop, struct io_uring *ring,
+			struct io_uring_sqe *sqe, struct ring_result *r)
+{
+	r->done = 0;
+	io_uring_sqe_set_data64(sqe, 2 | DBOXD_LOOP_UD_FOREIGN);
+	io_uring_submit(ring);
+	for (int i = 0; i < 50 && r->done == 0; i++)
+		dboxd_loop_run_once(loop, 100);
+	return r->done ? r->res : INT32_MIN;
+}
+
+/* The worker's seccomp filter cannot see io_uring requests, so the ring
+   itself must refuse anything but polls and the storage's file I/O. */
+static void test_uring_restrictions(void)
+{
+	struct ring_result r;
+	struct dboxd_loop *loop;
+	struct io_uring_probe *probe;
+	struct io_uring_sqe *sqe;
+	struct io_uring *ring;
+	const char *error;
+	char buf[8];
+	int fd;
+
+	if (dboxd_loop_create(DBOXD_LOOP_URING, &loop, &error) < 0) {
+		tap_skip("io_uring: the ring's operations are restricted", error);
+		return;
+	}
+	ring = dboxd_loop_share_uring(loop, ring_cqe_cb, &r);
+	fd = open("/dev/zero", O_RDONLY | O_CLOEXEC);
+
+	sqe = io_uring_get_sqe(ring);
+	io_uring_prep_read(sqe, fd, buf, sizeof(buf), 0);
+	tap_ok(ring_run(loop, ring, sqe, &r) == (int32_t)sizeof(buf),
+	       "io_uring: the ring carries a READ");
+	sqe = io_uring_get_sqe(ring);
+	io_uring_prep_openat(sqe, AT_FDCWD, "/etc/passwd", O_RDONLY, 0);
+	tap_ok(ring_run(loop, ring, sqe, &r) == -EACCES,
+	       "io_uring: the ring refuses OPENAT with EACCES");
+	sqe = io_uring_get_sqe(ring);
+	io_uring_prep_connect(sqe, fd, NULL, 0);
+	tap_ok(ring_run(loop, ring, sqe, &r) == -EACCES,
+	       "io_uring: the ring refuses CONNECT with EACCES");
+	tap_ok(io_uring_register_files(ring, &fd, 1) < 0,
+	       "io_uring: no files can be registered with the ring");
+	probe = io_uring_get_probe_ring(ring);
+	tap_ok(probe != NULL && io_uring_opcode_supported(probe,
+							  IORING_OP_FSYNC),
+	       "io_uring: the ring can be probed (libdbox does)");
+	if (probe != NULL)
+		io_uring_free_probe(probe);
+	close(fd);
+	dboxd_loop_destroy(&loop);
+}
+
 int main(void)
 {
 	struct dboxd_loop *loop;
@@ -110,6 +185,7 @@ int main(void)
 
 	test_backend(DBOXD_LOOP_URING);
 	test_backend(DBOXD_LOOP_EPOLL);
+	test_uring_restrictions();
 	if (dboxd_loop_create(DBOXD_LOOP_AUTO, &loop, &error) < 0) {
 		tap_ok(false, "auto picks a backend: %s", error);
 	} else {
