@@ -24,64 +24,14 @@ if ! make -C user/dbox -j2 all >>"$LOG" 2>&1; then
 	exit 1
 fi
 
-count=0
-out=$(mktemp)
-trap 'rm -f "$out"' EXIT
-
-# merge NAME: renumber the TAP in $out under NAME; a missing plan or a
-# death by signal becomes a failure of its own
-merge() {
-	local name=$1 status=$2 line planned=no
-
-	while IFS= read -r line; do
-		case $line in
-		"ok "*|"not ok "*)
-			count=$((count + 1))
-			local verdict=${line%% [0-9]*}
-			local rest=${line#"$verdict "}
-			rest=${rest#* }		# drop the old number
-			rest=${rest#- }
-			echo "$verdict $count - $name: $rest" >> "$TAP"
-			;;
-		"1..0 # SKIP"*)
-			planned=yes
-			count=$((count + 1))
-			echo "ok $count - $name # SKIP ${line#1..0 # SKIP }" >> "$TAP"
-			;;
-		1..*)
-			planned=yes
-			;;
-		"#"*)
-			echo "$line" >> "$TAP"
-			;;
-		esac
-	done < "$out"
-	if [[ $planned != yes || $status -gt 128 ]]; then
-		count=$((count + 1))
-		echo "not ok $count - $name: did not finish (exit $status)" >> "$TAP"
-	fi
-}
-
-run() {		# run NAME COMMAND...
-	local name=$1 status
-	shift
-	echo "# $name" >> "$LOG"
-	"$@" > "$out" 2>> "$LOG"
-	status=$?
-	merge "$name" "$status"
-}
-
-: > "$TAP"
+. scripts/tap-merge.sh
 for t in $UNIT_TESTS; do
 	for backend in sync uring; do
-		run "$t[$backend]" env DBOX_IO_BACKEND=$backend "$BUILD/tests/$t"
+		tap_run "$t[$backend]" env DBOX_IO_BACKEND=$backend "$BUILD/tests/$t"
 	done
 done
-run test-crash env DBOX_CRASH_ITERATIONS=${DBOX_CRASH_ITERATIONS:-200} \
+tap_run test-crash env DBOX_CRASH_ITERATIONS=${DBOX_CRASH_ITERATIONS:-200} \
 	"$BUILD/tests/test-crash"
-run test-interop bash user/dbox/tests/test-interop.sh "$BUILD"
-echo "1..$count" >> "$TAP"
-
-failed=$(grep -c '^not ok' "$TAP")
-echo "dbox: $count tests, $failed failed (TAP in $TAP)"
+tap_run test-interop bash user/dbox/tests/test-interop.sh "$BUILD"
+tap_end dbox
 exit 0

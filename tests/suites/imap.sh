@@ -29,81 +29,37 @@ if ! make -C user/dboxd -j2 all >>"$LOG" 2>&1; then
 	exit 1
 fi
 
-count=0
-out=$(mktemp)
-trap 'rm -f "$out"' EXIT
-
-# merge NAME STATUS: renumber the TAP in $out under NAME; a missing plan
-# or a non-zero exit (a death by signal, a guest that hung or oopsed)
-# becomes a failure of its own
-merge() {
-	local name=$1 status=$2 line planned=no
-
-	while IFS= read -r line; do
-		case $line in
-		"ok "*|"not ok "*)
-			count=$((count + 1))
-			local verdict=${line%% [0-9]*}
-			local rest=${line#"$verdict "}
-			rest=${rest#* }		# drop the old number
-			rest=${rest#- }
-			echo "$verdict $count - $name: $rest" >> "$TAP"
-			;;
-		1..*)
-			planned=yes
-			;;
-		"#"*)
-			echo "$line" >> "$TAP"
-			;;
-		esac
-	done < "$out"
-	if [[ $planned != yes || $status -ne 0 ]]; then
-		count=$((count + 1))
-		echo "not ok $count - $name: did not finish (exit $status)" >> "$TAP"
-	fi
-}
-
-run() {		# run NAME COMMAND...
-	local name=$1 status
-	shift
-	echo "# $name" >> "$LOG"
-	"$@" > "$out" 2>> "$LOG"
-	status=$?
-	merge "$name" "$status"
-}
-
-: > "$TAP"
+# run.py exits non-zero when a test failed; a guest that hung or oopsed
+# exits non-zero with its TAP intact: both are failures of their own.
+TAP_STRICT=1
+. scripts/tap-merge.sh
 for t in "$BUILD"/tests/test-*; do
 	[[ -x $t ]] || continue
-	run "unit/$(basename "$t")" "$t"
+	tap_run "unit/$(basename "$t")" "$t"
 done
 # The end-to-end tests need root (dboxd starts as root and drops to
 # per-role uids); the top-level make check runs as root.
 if [[ $(id -u) -ne 0 ]]; then
-	count=$((count + 1))
-	echo "ok $count - e2e # SKIP not root" >> "$TAP"
+	tap_result ok "e2e # SKIP not root"
 else
 	# shellcheck disable=SC2086
-	run e2e env DBOXD="$BUILD/dboxd" "$PYTHON" tests/imap/run.py \
+	tap_run e2e env DBOXD="$BUILD/dboxd" "$PYTHON" tests/imap/run.py \
 		${IMAP_TESTS:-}
 	# seccomp of workers and template, LMTP over TLS
 	if [[ -z ${IMAP_TESTS:-} ]]; then
-		run e2e env DBOXD="$BUILD/dboxd" "$PYTHON" tests/imap/run.py \
+		tap_run e2e env DBOXD="$BUILD/dboxd" "$PYTHON" tests/imap/run.py \
 			test_seccomp test_lmtp_tls
 	fi
 fi
 # The merge group needs the module, which only loads in a guest.
 guest_series=6.12
 if [[ ${IMAP_GUEST:-1} == 0 ]]; then
-	count=$((count + 1))
-	echo "ok $count - guest # SKIP IMAP_GUEST=0" >> "$TAP"
+	tap_result ok "guest # SKIP IMAP_GUEST=0"
 elif ! command -v qemu-system-x86_64 >/dev/null || [[ $(id -u) -ne 0 ]]; then
-	count=$((count + 1))
-	echo "ok $count - guest # SKIP needs root and qemu-system-x86_64" >> "$TAP"
+	tap_result ok "guest # SKIP needs root and qemu-system-x86_64"
 elif ! scripts/kernels.sh "$guest_series" >>"$LOG" 2>&1 ||
      ! ko=$(scripts/module-build.sh "$guest_series" 2>>"$LOG"); then
-	count=$((count + 1))
-	echo "not ok $count - guest: cannot prepare kernel $guest_series and ksmgroup.ko (see $LOG)" >> "$TAP"
+	tap_result "not ok" "guest: cannot prepare kernel $guest_series and ksmgroup.ko (see $LOG)"
 else
 	gres=$RESULTS/guest-$guest_series-imap
 	rm -f "$gres/imap-ksm.tap"
@@ -111,12 +67,11 @@ else
 		scripts/guest-run.sh "$guest_series" tests/imap/guest-ksm.sh \
 		"$ko" >>"$LOG" 2>&1
 	status=$?
+	out=$(mktemp)
 	scripts/tap-number.sh < "${gres}/imap-ksm.tap" > "$out" 2>/dev/null ||
 		: > "$out"
-	merge "guest-$guest_series" "$status"
+	tap_merge "guest-$guest_series" "$status" "$out"
+	rm -f "$out"
 fi
-echo "1..$count" >> "$TAP"
-
-failed=$(grep -c '^not ok' "$TAP")
-echo "imap: $count tests, $failed failed (TAP in $TAP)"
+tap_end imap
 exit 0
