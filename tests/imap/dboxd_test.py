@@ -287,6 +287,15 @@ class RawClient:
             pass
 
 
+def inbox(s, user):
+    """Every message of user's INBOX on server s, whole, in UID order."""
+    m = s.login(user)
+    n = int(m.select("INBOX")[1][0])
+    data = m.fetch("1:*", "(BODY.PEEK[])")[1] if n else []
+    m.logout()
+    return [d[1] for d in data if isinstance(d, tuple)]
+
+
 def procs():
     """[(pid, uid, cmdline, ppid)] of dboxd processes."""
     out = []

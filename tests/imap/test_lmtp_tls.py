@@ -13,7 +13,8 @@ import socket
 import ssl
 import subprocess
 
-from dboxd_test import DBOXD, Server, check, free_port, message, tls_context
+from dboxd_test import (DBOXD, Server, check, free_port, inbox, message,
+                        tls_context)
 
 
 def outside_address():
@@ -54,14 +55,6 @@ def teardown(s):
 
 def lmtp(s, host="127.0.0.1", port=None):
     return smtplib.LMTP(host, port or s.lmtp_port, timeout=20)
-
-
-def inbox(s, user):
-    m = s.login(user)
-    n = int(m.select("INBOX")[1][0])
-    data = m.fetch("1:*", "(BODY.PEEK[])")[1] if n else []
-    m.logout()
-    return [d[1] for d in data if isinstance(d, tuple)]
 
 
 def test_lhlo_offers_starttls_until_tls_is_on(s):
