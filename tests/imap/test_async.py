@@ -125,3 +125,96 @@ def test_store_copy_expunge_fetch_complete_asynchronously(s):
     _, res = a.cmd("C6", "MOVE 1 INBOX")
     check(b" OK " in res, "MOVE: %r" % res)
     a.close()
+
+
+READ_DELAY_MS = 700
+SEARCH_MSGS = 24
+
+
+def _search_server():
+    """A dboxd of its own whose every io_uring read completes
+    READ_DELAY_MS late (DBOX_TEST_READ_DELAY_MS, docs/dbox.md), with
+    SEARCH_MSGS messages in INBOX; every third has "needle" in its body."""
+    s = Server("async-search", storage_io="uring")
+    os.environ["DBOX_TEST_READ_DELAY_MS"] = str(READ_DELAY_MS)
+    try:
+        s.add_user("bob")
+        s.start()
+        m = s.login("bob")
+        for i in range(SEARCH_MSGS):
+            word = "needle" if i % 3 == 0 else "hay"
+            # subjects sort in the reverse of arrival order
+            m.append("INBOX", None, None,
+                     message("s%02d" % (SEARCH_MSGS - i),
+                             _text(3000) + "a %s here\r\n" % word))
+        m.logout()
+    except Exception:
+        s.cleanup()
+        raise
+    finally:
+        del os.environ["DBOX_TEST_READ_DELAY_MS"]
+    return s
+
+
+def _numbers(lines, prefix):
+    for line in lines:
+        if line.startswith(prefix):
+            return [int(x) for x in line[len(prefix):].split()]
+    raise AssertionError("no %r in %r" % (prefix, lines))
+
+
+def test_worker_serves_others_while_body_search_reads(s):
+    if not _has_uring_log(s):
+        return "SKIP io_uring unavailable for the storage"
+    t = _search_server()
+    try:
+        a = t.raw()
+        a.login("bob")
+        a.cmd("S", "SELECT INBOX")
+        b = t.raw()
+        b.login("bob")
+        b.cmd("S", "SELECT INBOX")
+        start = time.monotonic()
+        a.send("A1 UID SEARCH BODY needle\r\n")
+        time.sleep(0.3)     # the worker is waiting for the first reads
+        t0 = time.monotonic()
+        _, res = b.cmd("B1", "NOOP")
+        noop = time.monotonic() - t0
+        check(b" OK " in res, "NOOP: %r" % res)
+        t0 = time.monotonic()
+        lines, res = b.cmd("B2", "SEARCH ALL")    # index only: no reads
+        index_search = time.monotonic() - t0
+        check(_numbers(lines, b"* SEARCH") ==
+              list(range(1, SEARCH_MSGS + 1)), "SEARCH ALL: %r" % lines)
+        answered = time.monotonic() - start
+        lines, res = a.until("A1")
+        search = time.monotonic() - start
+        check(b" OK " in res, "SEARCH: %r" % res)
+        want = [i + 1 for i in range(SEARCH_MSGS) if i % 3 == 0]
+        check(_numbers(lines, b"* SEARCH") == want,
+              "UID SEARCH BODY needle: %r, want %r" % (lines, want))
+        check(noop < 0.5 and index_search < 0.5,
+              "other connection waited: NOOP %.2fs, SEARCH ALL %.2fs" %
+              (noop, index_search))
+        check(search >= READ_DELAY_MS / 1000.0 - 0.05,
+              "SEARCH took %.2fs: the read delay knob did not act" % search)
+        check(answered < search,
+              "the other connection was answered only after the SEARCH")
+        # the same answers through ESEARCH, SORT (headers) and a header
+        # search, all read asynchronously
+        lines, res = b.cmd("B3", "SEARCH RETURN (COUNT MIN MAX) TEXT needle")
+        check(b"MIN 1 MAX %d COUNT %d" % (want[-1], len(want)) in lines[0],
+              "ESEARCH: %r" % lines)
+        lines, res = b.cmd("B4", "SORT (SUBJECT) UTF-8 BODY needle")
+        check(_numbers(lines, b"* SORT") == sorted(want, reverse=True),
+              "SORT (SUBJECT) BODY needle: %r" % lines)
+        lines, res = b.cmd("B5", "SEARCH HEADER Subject s0 NOT BODY hay")
+        want_hdr = [i + 1 for i in range(SEARCH_MSGS)
+                    if SEARCH_MSGS - i < 10 and i % 3 == 0]
+        check(_numbers(lines, b"* SEARCH") == want_hdr,
+              "SEARCH HEADER Subject s0 NOT BODY hay: %r, want %r" %
+              (lines, want_hdr))
+        a.close()
+        b.close()
+    finally:
+        t.cleanup()

@@ -9,7 +9,7 @@ import shutil
 import smtplib
 import subprocess
 
-from dboxd_test import Server, check, free_port, message
+from dboxd_test import Server, check, free_port, inbox, message
 
 
 def setup():
@@ -31,14 +31,6 @@ def teardown(s):
 
 def lmtp(s):
     return smtplib.LMTP("127.0.0.1", s.lmtp_port, timeout=20)
-
-
-def inbox(s, user):
-    m = s.login(user)
-    n = int(m.select("INBOX")[1][0])
-    data = m.fetch("1:*", "(BODY.PEEK[])")[1] if n else []
-    m.logout()
-    return [d[1] for d in data if isinstance(d, tuple)]
 
 
 def test_lhlo_capabilities(s):
@@ -211,3 +203,75 @@ def test_deliver_tool_exit_codes(s):
                        capture_output=True, timeout=10)
     check(r.returncode == 78 and b"broken.conf:1:" in r.stderr,
           (r.returncode, r.stderr))
+
+
+FSYNC_DELAY_MS = 1000
+
+
+def test_delivery_into_running_worker_does_not_block_it(s):
+    """LMTP into a user who is logged in: the worker appends on its loop
+    (DBOX_TEST_FSYNC_DELAY_MS makes the append's two fsyncs take 2 s), and
+    the user's other connection gets its NOOPs answered meanwhile; the
+    reply to the LMTP client comes from the append's completion, and an
+    IDLE connection sees the message after it."""
+    import threading
+    import time
+    t = Server("lmtp-async", storage_io="uring")
+    t.lmtp_port = free_port()
+    t.settings["lmtp_listen"] = "127.0.0.1:%d" % t.lmtp_port
+    t.write_config()
+    t.add_user("carol")
+    os.environ["DBOX_TEST_FSYNC_DELAY_MS"] = str(FSYNC_DELAY_MS)
+    try:
+        t.start()
+    finally:
+        del os.environ["DBOX_TEST_FSYNC_DELAY_MS"]
+    try:
+        idle = t.raw()
+        idle.login("carol")
+        idle.cmd("s", "SELECT INBOX")
+        if "storage I/O io_uring" not in t.log_text():
+            return "SKIP io_uring unavailable for the storage"
+        idle.send("i IDLE\r\n")
+        idle.line()
+        b = t.raw()
+        b.login("carol")
+        b.cmd("s", "SELECT INBOX")
+        done = {}
+
+        def send():
+            c = lmtp(t)
+            start = time.monotonic()
+            done["refused"] = c.sendmail("a@b", ["carol"],
+                                         message(subject="async lmtp"))
+            done["took"] = time.monotonic() - start
+            c.quit()
+        th = threading.Thread(target=send)
+        th.start()
+        time.sleep(0.2)
+        noops = []
+        while th.is_alive() and len(noops) < 200:
+            t0 = time.monotonic()
+            _, res = b.cmd("n%d" % len(noops), "NOOP")
+            noops.append(time.monotonic() - t0)
+            check(b" OK " in res, "NOOP: %r" % res)
+            time.sleep(0.05)
+        th.join(30)
+        check(done.get("refused") == {}, "delivery: %r" % done)
+        check(done["took"] >= 2 * FSYNC_DELAY_MS / 1000.0 - 0.1,
+              "delivery took %.2fs: the fsync delay knob did not act" %
+              done["took"])
+        check(len(noops) >= 5 and max(noops) < 0.5,
+              "NOOPs during the delivery: %d, slowest %.2fs" %
+              (len(noops), max(noops) if noops else -1))
+        line = idle.line(timeout=5)
+        check(re.match(rb"\* \d+ EXISTS", line), line)
+        idle.send("DONE\r\n")
+        idle.until("i")
+        msgs = inbox(t, "carol")
+        check(len(msgs) == 1 and b"Subject: async lmtp" in msgs[0],
+              "INBOX: %r" % [m[:80] for m in msgs])
+        idle.close()
+        b.close()
+    finally:
+        t.cleanup()

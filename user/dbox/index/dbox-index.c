@@ -82,6 +82,47 @@ static int env_open_dbis(struct dbox_index_env *ie, const char **error_r)
 	return 0;
 }
 
+/*
+ * LMDB maps the data file and trusts its meta page: when the file is
+ * shorter than the pages the meta claims (a disk that lost unflushed
+ * writes, a truncated copy), the first read of the missing tail is a
+ * SIGBUS. Check before anything touches the map. mdb_env_open() has read
+ * both meta pages with pread() (it fails with MDB_INVALID when either is
+ * missing) and mdb_env_info() reports the newest one, the only one LMDB
+ * uses: the file must hold both meta pages and every page up to its
+ * me_last_pgno. LMDB never shrinks the file, so this cannot race with a
+ * writer in another process.
+ */
+static int env_check_size(struct dbox_index_env *ie, const char **error_r)
+{
+	MDB_envinfo info;
+	MDB_stat stat;
+	struct stat st;
+	uint64_t need;
+	int fd;
+
+	if (mdb_env_get_fd(ie->env, &fd) != 0 || fstat(fd, &st) < 0)
+		return dbox_fail(error_r, DBOX_ERROR_TEMP,
+				 "fstat(index data file) failed: %m");
+	if (mdb_env_info(ie->env, &info) != 0 ||
+	    mdb_env_stat(ie->env, &stat) != 0)
+		return dbox_fail(error_r, DBOX_ERROR_TEMP,
+				 "index env_info failed");
+	if (st.st_size == 0)
+		return 0;	/* a new environment, nothing committed yet */
+	need = ((uint64_t)info.me_last_pgno + 1) * stat.ms_psize;
+	if (need < 2ULL * stat.ms_psize)
+		need = 2ULL * stat.ms_psize;
+	if ((uint64_t)st.st_size < need)
+		return dbox_fail(error_r, DBOX_ERROR_CORRUPTED,
+				 "index data file is %llu bytes but its meta "
+				 "page needs %llu (%zu pages of %u bytes): "
+				 "truncated", (unsigned long long)st.st_size,
+				 (unsigned long long)need,
+				 info.me_last_pgno + 1, stat.ms_psize);
+	return 0;
+}
+
 static int env_create(int dir_fd, const struct stat *st,
 		      struct dbox_index_env **ie_r, const char **error_r)
 {
@@ -109,6 +150,8 @@ static int env_create(int dir_fd, const struct stat *st,
 		dbox_index_fail(error_r, ret, "open");
 		goto err_env;
 	}
+	if (env_check_size(ie, error_r) < 0)
+		goto err_env;
 	/* slots of readers that died (SIGKILL) would pin old pages */
 	(void)mdb_reader_check(ie->env, &dead);
 	if (env_open_dbis(ie, error_r) < 0)

@@ -38,9 +38,11 @@ struct dbox_io_req {
 	struct dbox_io_group *group;	/* when submitted into a group */
 	/* the storage's own step, safe to run in dbox_io_run_internal() */
 	bool internal;
-	/* uring, DBOX_TEST_FSYNC_DELAY_MS: the fsync is done, a timeout runs
-	   before it completes; result holds the fsync's result meanwhile */
-	bool delaying;
+	/* uring, DBOX_TEST_{FSYNC,READ}_DELAY_MS: the fsync (read) is done,
+	   a timeout runs before it is handled; result holds its result
+	   meanwhile. delayed: once per request (a short read's rest is not
+	   delayed again). */
+	bool delaying, delayed;
 	struct __kernel_timespec delay_ts;
 };
 
@@ -70,8 +72,9 @@ struct dbox_io {
 	unsigned int in_flight;		/* started, not yet completed */
 	bool in_callbacks;
 	char *fallback_reason;
-	/* DBOX_TEST_FSYNC_DELAY_MS (io_uring only), 0 = off */
-	unsigned int fsync_delay_msecs;
+	/* DBOX_TEST_FSYNC_DELAY_MS, DBOX_TEST_READ_DELAY_MS (io_uring
+	   only), 0 = off */
+	unsigned int fsync_delay_msecs, read_delay_msecs;
 	/* a caller's ring to attach to (dbox_io_create_on_ring) */
 	struct io_uring *attach_ring;
 	void (*foreign_cqe)(void *context, uint64_t user_data, int32_t res,

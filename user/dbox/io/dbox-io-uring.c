@@ -198,17 +198,32 @@ static unsigned int uring_fill(struct dbox_io *io, struct uring_state *st)
 	return count;
 }
 
-/* DBOX_TEST_FSYNC_DELAY_MS: keep the fsync's result and queue a timeout
-   that completes it later. Returns true if the request was delayed. */
-static bool fsync_delay(struct dbox_io *io, struct dbox_io_req *req, int res)
+static unsigned int test_delay_msecs(const struct dbox_io *io,
+				     const struct dbox_io_req *req)
 {
-	if (io->fsync_delay_msecs == 0 || req->delaying)
+	switch (req->op) {
+	case DBOX_IO_OP_FSYNC:
+	case DBOX_IO_OP_FDATASYNC:
+		return io->fsync_delay_msecs;
+	case DBOX_IO_OP_READ:
+		return io->read_delay_msecs;
+	default:
+		return 0;
+	}
+}
+
+/* DBOX_TEST_{FSYNC,READ}_DELAY_MS: keep the result and queue a timeout
+   that hands it back later. Returns true if the request was delayed. */
+static bool test_delay(struct dbox_io *io, struct dbox_io_req *req, int res)
+{
+	unsigned int msecs = test_delay_msecs(io, req);
+
+	if (msecs == 0 || req->delayed)
 		return false;
-	req->delaying = true;
+	req->delaying = req->delayed = true;
 	req->result = res;
-	req->delay_ts.tv_sec = io->fsync_delay_msecs / 1000;
-	req->delay_ts.tv_nsec = (long long)(io->fsync_delay_msecs % 1000) *
-		1000000;
+	req->delay_ts.tv_sec = msecs / 1000;
+	req->delay_ts.tv_nsec = (long long)(msecs % 1000) * 1000000;
 	dbox_io_req_list_append(&io->queued, req);
 	return true;
 }
@@ -217,17 +232,17 @@ static bool fsync_delay(struct dbox_io *io, struct dbox_io_req *req, int res)
 static void uring_handle(struct dbox_io *io, struct dbox_io_req *req, int res)
 {
 	if (req->delaying) {
-		/* the timeout of a delayed fsync (-ETIME): report the fsync */
-		dbox_io_req_complete(io, req, req->result);
+		/* the timeout (-ETIME) of a delayed request: handle the
+		   result it held as if it had just arrived */
+		req->delaying = false;
+		res = (int)req->result;
+	} else if (test_delay(io, req, res)) {
 		return;
 	}
 	if (res == -EINTR || res == -EAGAIN) {
 		dbox_io_req_list_append(&io->queued, req);
 		return;
 	}
-	if ((req->op == DBOX_IO_OP_FSYNC || req->op == DBOX_IO_OP_FDATASYNC) &&
-	    fsync_delay(io, req, res))
-		return;
 	if (req->op == DBOX_IO_OP_FSYNC || req->op == DBOX_IO_OP_FDATASYNC ||
 	    res < 0) {
 		dbox_io_req_complete(io, req, res);

@@ -55,13 +55,14 @@ static int backend_from_env(enum dbox_io_backend *backend_r,
 	return 0;
 }
 
-/* A test knob (docs/dbox.md): with io_uring, every fsync completes only
-   after this many more milliseconds, by a timeout request on the ring, so
-   a test can prove that nothing waits for an fsync on the event loop. It
-   only delays, never changes a result; absent in production configs. */
-static unsigned int fsync_delay_from_env(void)
+/* Test knobs (docs/dbox.md): with io_uring, every fsync (or read)
+   completes only after this many more milliseconds, by a timeout request
+   on the ring, so a test can prove that nothing waits for an fsync (or a
+   read) on the event loop. They only delay, never change a result; absent
+   in production configs. */
+static unsigned int test_delay_from_env(const char *name, const char *what)
 {
-	const char *env = getenv("DBOX_TEST_FSYNC_DELAY_MS");
+	const char *env = getenv(name);
 	unsigned long ms;
 	char *end;
 
@@ -71,8 +72,8 @@ static unsigned int fsync_delay_from_env(void)
 	if (*end != '\0' || ms > 60000)
 		return 0;
 	if (ms > 0)
-		dbox_log(DBOX_LOG_WARNING, "dbox-io: DBOX_TEST_FSYNC_DELAY_MS=%lu "
-			 "(test knob) delays every io_uring fsync", ms);
+		dbox_log(DBOX_LOG_WARNING, "dbox-io: %s=%lu (test knob) delays "
+			 "every io_uring %s", name, ms, what);
 	return (unsigned int)ms;
 }
 
@@ -128,7 +129,10 @@ int dbox_io_create_on_ring(const struct dbox_io_settings *set,
 		*error_r = "out of memory";
 		return -1;
 	}
-	io->fsync_delay_msecs = fsync_delay_from_env();
+	io->fsync_delay_msecs = test_delay_from_env("DBOX_TEST_FSYNC_DELAY_MS",
+						    "fsync");
+	io->read_delay_msecs = test_delay_from_env("DBOX_TEST_READ_DELAY_MS",
+						   "read");
 	if (ring != NULL && ring->ring != NULL) {
 		io->attach_ring = ring->ring;
 		io->foreign_cqe = ring->foreign_cqe;

@@ -48,7 +48,10 @@
  * request on the ring: the fsync itself is done at once and its result is
  * reported unchanged, so only latency changes. tests/imap uses it to prove
  * that an APPEND waiting for its fsync does not stop the worker's other
- * clients. The sync backend ignores it (it would have to sleep).
+ * clients. DBOX_TEST_READ_DELAY_MS=n does the same for every read (once per
+ * request; the data read is reported unchanged), so tests/imap can prove
+ * that a SEARCH reading message bodies does not either. The sync backend
+ * ignores both (it would have to sleep).
  */
 #ifndef DBOX_IO_H
 #define DBOX_IO_H

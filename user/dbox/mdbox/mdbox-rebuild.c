@@ -92,6 +92,21 @@ static int id_cmp(const void *p1, const void *p2)
 	return a < b ? -1 : a > b;
 }
 
+/* A rebuilt (or fresh) index must not hand out the id of a storage file
+   that exists: the next new file would fail with EEXIST. */
+static int keep_file_ids_unique(struct dbox_txn *txn, uint32_t max_id,
+				const char **error_r)
+{
+	uint64_t next;
+
+	if (dbox_idx_meta_get(txn, "next_file_id", &next, error_r) < 0)
+		return -1;
+	if (next > max_id)
+		return 0;
+	return dbox_idx_meta_set(txn, "next_file_id", (uint64_t)max_id + 1,
+				 error_r);
+}
+
 static int scan_storage(struct dbox_storage *storage, struct dbox_txn *txn,
 			struct scan *scan, const char **error_r)
 {
@@ -121,6 +136,8 @@ static int scan_storage(struct dbox_storage *storage, struct dbox_txn *txn,
 		qsort(ids, count, sizeof(*ids), id_cmp);
 	for (i = 0; i < count && ret == 0; i++)
 		ret = scan_file(storage, txn, ids[i], scan, error_r);
+	if (ret == 0 && count > 0)
+		ret = keep_file_ids_unique(txn, ids[count - 1], error_r);
 	free(ids);
 	return ret;
 }

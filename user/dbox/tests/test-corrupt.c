@@ -259,6 +259,63 @@ static void test_damaged_index(void)
 	dbox_mailbox_close(&box);
 }
 
+/*
+ * A data file shorter than its meta page claims: what a disk that lost
+ * unflushed writes, or a truncated copy, leaves behind. LMDB would map the
+ * missing tail and die with SIGBUS on the first read of it.
+ */
+static void test_truncated_index(const char *how, off_t (*cut)(off_t size))
+{
+	const unsigned int n = 40;
+	struct dbox_mailbox *box;
+	char path[512], broken[512];
+	const char *error;
+	struct stat st;
+	unsigned int i;
+	bool ok;
+
+	if (dbox_mailbox_create(storage, "Trunc", 0, &error) == 0) {
+		box = open_box("Trunc");
+		for (i = 0; i < n; i++)
+			append(box, 100 + i);
+		dbox_mailbox_close(&box);
+	}
+	dbox_storage_close(&storage);
+	snprintf(path, sizeof(path), "%s/dboxd-index/data.mdb", root);
+	snprintf(broken, sizeof(broken), "%s/dboxd-index.broken", root);
+	tap_rm_rf(broken);
+	if (stat(path, &st) < 0 || truncate(path, cut(st.st_size)) < 0)
+		tap_diag("truncate %s failed", path);
+	open_storage();
+	box = open_box("Trunc");
+	ok = box != NULL;
+	for (i = 0; ok && i < n; i++)
+		ok = fmt == DBOX_FORMAT_SDBOX ? reads_back(box, i + 1, 100 + i) :
+			has_id(box, 100 + i);
+	tap_ok(ok, "%s: an index data file truncated %s is rebuilt on open, "
+	       "all %u messages read back", fmt_name, how, n);
+	tap_ok(access(broken, F_OK) == 0, "%s: the truncation (%s) was "
+	       "detected and the short file set aside", fmt_name, how);
+	dbox_mailbox_close(&box);
+}
+
+static off_t cut_half(off_t size)
+{
+	return size / 2;
+}
+
+static off_t cut_one_page(off_t size)
+{
+	(void)size;
+	return sysconf(_SC_PAGESIZE);
+}
+
+/* Leaves a partial last page. */
+static off_t cut_odd(off_t size)
+{
+	return size - 1000;
+}
+
 /* Write a record LMDB accepts but we cannot decode, with LMDB itself
    (the storage must be closed: one environment per process). */
 static void damage_mail_record(void)
@@ -438,6 +495,9 @@ static void run_format(enum dbox_format f, const char *name)
 	test_leftovers_of_dead_writer();
 	test_damaged_index();
 	test_damaged_record();
+	test_truncated_index("to half its size", cut_half);
+	test_truncated_index("to one page", cut_one_page);
+	test_truncated_index("to a non-multiple of the page size", cut_odd);
 	test_symlinks();
 	test_hostile_names();
 	test_compressed_dovecot_file();

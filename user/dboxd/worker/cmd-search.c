@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* SEARCH and UID SEARCH, with CHARSET, and the RETURN options of ESEARCH
-   (RFC 4731: MIN MAX COUNT ALL). */
+   (RFC 4731: MIN MAX COUNT ALL). A search that needs message data waits
+   for its reads on the loop (imap_search_run_step). */
 #include <iconv.h>
 #include <inttypes.h>
 #include <string.h>
@@ -85,40 +86,33 @@ int imap_cmd_search_program(struct imap_cmd *cmd, const struct imap_arg *args,
 	return 0;
 }
 
-bool imap_cmd_search(struct imap_cmd *cmd)
+struct search_ctx {
+	struct search_program prog;
+	struct imap_search_run *run;
+	unsigned int ret;	/* RET_* */
+	bool esearch;
+};
+
+static bool search_reply(struct imap_cmd *cmd, struct search_ctx *ctx,
+			 const unsigned int *idx, unsigned int count)
 {
 	struct imap_client *c = cmd->client;
-	const struct imap_arg *args = cmd->args, *list;
-	const struct dbox_mail *mails;
-	struct search_program prog;
 	struct dboxd_buf *out = &c->out;
-	unsigned int *idx, count, total, ret = 0;
+	const struct dbox_mail *mails;
+	unsigned int total, ret = ctx->ret;
 	uint64_t max_modseq = 0;
-	const char *error;
-	bool esearch = false;
 
-	if (imap_arg_atom_equals(args, "RETURN")) {
-		if (!imap_arg_get_list(&args[1], &list, NULL) ||
-		    parse_return(list, &ret) < 0)
-			return imap_cmd_bad(cmd, "Invalid RETURN options");
-		esearch = true;
-		args += 2;
-	}
-	if (imap_cmd_search_program(cmd, args, false, &prog) < 0)
-		return true;
-	if (imap_search_run(c, &prog, &c->pool, &idx, &count, &error) < 0)
-		return imap_cmd_storage_error(cmd, error);
 	dbox_mailbox_get_mails(c->sel->box, &mails, &total);
 	for (unsigned int i = 0; i < count; i++) {
 		if (mails[idx[i]].modseq > max_modseq)
 			max_modseq = mails[idx[i]].modseq;
 	}
 #define NUM(i) (cmd->uid ? mails[idx[i]].uid : idx[i] + 1)
-	if (!esearch) {
+	if (!ctx->esearch) {
 		dboxd_buf_append_str(out, "* SEARCH");
 		for (unsigned int i = 0; i < count; i++)
 			dboxd_buf_printf(out, " %u", NUM(i));
-		if (prog.uses_modseq && count > 0)
+		if (ctx->prog.uses_modseq && count > 0)
 			dboxd_buf_printf(out, " (MODSEQ %" PRIu64 ")",
 					 max_modseq);
 		dboxd_buf_append_str(out, "\r\n");
@@ -141,9 +135,58 @@ bool imap_cmd_search(struct imap_cmd *cmd)
 		dboxd_buf_append_str(out, " ALL ");
 		imap_append_uidset(out, nums, count);
 	}
-	if (prog.uses_modseq && count > 0)
+	if (ctx->prog.uses_modseq && count > 0)
 		dboxd_buf_printf(out, " MODSEQ %" PRIu64, max_modseq);
 #undef NUM
 	dboxd_buf_append_str(out, "\r\n");
 	return imap_cmd_ok(cmd, "Search completed.");
+}
+
+/* Runs until the search is done, suspended while message data is read. */
+static bool search_cont(struct imap_cmd *cmd)
+{
+	struct search_ctx *ctx = cmd->context;
+	unsigned int *idx, count;
+	const char *error;
+	int ret;
+
+	ret = imap_search_run_step(ctx->run, &idx, &count, &error);
+	if (ret < 0)
+		return imap_cmd_storage_error(cmd, error);
+	if (ret > 0) {
+		imap_cmd_wait_storage(cmd);
+		return false;
+	}
+	return search_reply(cmd, ctx, idx, count);
+}
+
+static void search_free(struct imap_cmd *cmd)
+{
+	struct search_ctx *ctx = cmd->context;
+
+	imap_search_run_free(ctx->run);
+}
+
+bool imap_cmd_search(struct imap_cmd *cmd)
+{
+	struct imap_client *c = cmd->client;
+	const struct imap_arg *args = cmd->args, *list;
+	struct search_ctx *ctx;
+
+	ctx = dboxd_pool_alloc(&c->pool, sizeof(*ctx));
+	memset(ctx, 0, sizeof(*ctx));
+	if (imap_arg_atom_equals(args, "RETURN")) {
+		if (!imap_arg_get_list(&args[1], &list, NULL) ||
+		    parse_return(list, &ctx->ret) < 0)
+			return imap_cmd_bad(cmd, "Invalid RETURN options");
+		ctx->esearch = true;
+		args += 2;
+	}
+	if (imap_cmd_search_program(cmd, args, false, &ctx->prog) < 0)
+		return true;
+	ctx->run = imap_search_run_begin(cmd, &ctx->prog, &c->pool);
+	cmd->context = ctx;
+	cmd->free_context = search_free;
+	cmd->cont = search_cont;
+	return search_cont(cmd);
 }

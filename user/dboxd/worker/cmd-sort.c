@@ -3,7 +3,8 @@
  * SORT and THREAD (RFC 5256): SORT with ARRIVAL CC DATE FROM SIZE SUBJECT
  * TO and REVERSE; THREAD=ORDEREDSUBJECT and THREAD=REFERENCES. Both search
  * first, then read the headers of the matching messages (in batches
- * through the storage's asynchronous fetch) to build their keys.
+ * through the storage's asynchronous fetch) to build their keys; the
+ * command is suspended on the loop while reads are in flight.
  */
 #include <ctype.h>
 #include <stdlib.h>
@@ -169,12 +170,27 @@ static const char *first_mailbox(struct dboxd_pool *pool, const char *value)
 	return "";
 }
 
+/*
+ * One SORT or THREAD: the search runs first (suspended while it reads),
+ * then the headers of the matches are read batch by batch (suspended
+ * likewise), then finish() sorts or threads and replies.
+ */
 struct sort_ctx {
 	struct imap_cmd *cmd;
+	struct search_program prog;
+	struct imap_search_run *run;	/* NULL once the search is done */
+	bool need_headers;
 	struct sort_msg *msgs;
-	unsigned int count;
-	unsigned int batch[SORT_BATCH];
+	unsigned int count, next;	/* next: first message not yet read */
+	struct dbox_fetch *fetch;	/* the header batch in flight */
+	unsigned int batch[SORT_BATCH], batch_count;
 	struct dboxd_pool *pool;
+	bool (*finish)(struct imap_cmd *cmd, struct sort_ctx *ctx);
+	/* SORT */
+	struct sort_crit *crits;
+	unsigned int ncrits;
+	/* THREAD */
+	bool ordered_subject;
 };
 
 static void sort_header_cb(void *context, unsigned int i, const void *data,
@@ -187,6 +203,8 @@ static void sort_header_cb(void *context, unsigned int i, const void *data,
 	time_t t, day;
 
 	(void)err;
+	if (i + 1 == ctx->batch_count)
+		imap_cmd_storage_done(ctx->cmd);
 	if (error != NULL)
 		return;
 #define H(n) mime_header_get(pool, data, size, n)
@@ -203,22 +221,15 @@ static void sort_header_cb(void *context, unsigned int i, const void *data,
 #undef H
 }
 
-/* Search, then read what the keys need. */
-static int sort_collect(struct imap_cmd *cmd, const struct search_program *prog,
-			bool need_headers, struct sort_ctx *ctx)
+/* The search is done: what the index knows of each match. */
+static void sort_init_msgs(struct sort_ctx *ctx, const unsigned int *idx,
+			   unsigned int count)
 {
-	struct imap_client *c = cmd->client;
+	struct imap_client *c = ctx->cmd->client;
 	const struct dbox_mail *mails;
-	unsigned int *idx, count, total;
-	const char *error;
+	unsigned int total;
 
-	if (imap_search_run(c, prog, &c->pool, &idx, &count, &error) < 0) {
-		imap_cmd_storage_error(cmd, error);
-		return -1;
-	}
 	dbox_mailbox_get_mails(c->sel->box, &mails, &total);
-	ctx->cmd = cmd;
-	ctx->pool = &c->pool;
 	ctx->count = count;
 	ctx->msgs = dboxd_pool_alloc(&c->pool, (count + 1) * sizeof(*ctx->msgs));
 	for (unsigned int i = 0; i < count; i++) {
@@ -232,27 +243,97 @@ static int sort_collect(struct imap_cmd *cmd, const struct search_program *prog,
 		m->size = mails[idx[i]].virtual_size;
 		m->from = m->to = m->cc = m->subject = "";
 	}
-	for (unsigned int i = 0; need_headers && i < count;) {
-		struct dbox_fetch_req reqs[SORT_BATCH];
-		struct dbox_fetch *fetch;
-		unsigned int n = 0;
+}
 
-		for (; i < count && n < SORT_BATCH; i++, n++) {
-			memset(&reqs[n], 0, sizeof(reqs[n]));
-			reqs[n].uid = ctx->msgs[i].uid;
-			reqs[n].part = DBOX_FETCH_HEADER;
-			reqs[n].length = UINT64_MAX;
-			ctx->batch[n] = i;
-		}
-		if (dbox_fetch_start(c->sel->box, reqs, n, sort_header_cb, ctx,
-				     &fetch, &error) < 0) {
-			imap_cmd_storage_error(cmd, error);
-			return -1;
-		}
-		(void)dbox_fetch_wait(fetch, &error);
-		dbox_fetch_free(&fetch);
+/* Start reading the next batch of headers: 1 started, 0 none left. */
+static int sort_header_batch(struct sort_ctx *ctx, const char **error_r)
+{
+	struct dbox_fetch_req reqs[SORT_BATCH];
+	unsigned int n = 0;
+
+	for (; ctx->next < ctx->count && n < SORT_BATCH; ctx->next++, n++) {
+		memset(&reqs[n], 0, sizeof(reqs[n]));
+		reqs[n].uid = ctx->msgs[ctx->next].uid;
+		reqs[n].part = DBOX_FETCH_HEADER;
+		reqs[n].length = UINT64_MAX;
+		ctx->batch[n] = ctx->next;
 	}
-	return 0;
+	if (n == 0)
+		return 0;
+	ctx->batch_count = n;
+	if (dbox_fetch_start(ctx->cmd->client->sel->box, reqs, n,
+			     sort_header_cb, ctx, &ctx->fetch, error_r) < 0)
+		return -1;
+	return 1;
+}
+
+/* Search, then read what the keys need, suspended while reads are in
+   flight; then finish. */
+static bool sort_cont(struct imap_cmd *cmd)
+{
+	struct sort_ctx *ctx = cmd->context;
+	unsigned int *idx, count;
+	const char *error;
+	int ret;
+
+	if (ctx->run != NULL) {
+		ret = imap_search_run_step(ctx->run, &idx, &count, &error);
+		if (ret < 0)
+			return imap_cmd_storage_error(cmd, error);
+		if (ret > 0) {
+			imap_cmd_wait_storage(cmd);
+			return false;
+		}
+		imap_search_run_free(ctx->run);
+		ctx->run = NULL;
+		sort_init_msgs(ctx, idx, count);
+		if (!ctx->need_headers)
+			ctx->next = ctx->count;
+	}
+	/* the batch that woke us is delivered */
+	dbox_fetch_free(&ctx->fetch);
+	ret = sort_header_batch(ctx, &error);
+	if (ret < 0)
+		return imap_cmd_storage_error(cmd, error);
+	if (ret > 0) {
+		imap_cmd_wait_storage(cmd);
+		return false;
+	}
+	return ctx->finish(cmd, ctx);
+}
+
+static void sort_free(struct imap_cmd *cmd)
+{
+	struct sort_ctx *ctx = cmd->context;
+
+	imap_search_run_free(ctx->run);
+	dbox_fetch_free(&ctx->fetch);
+}
+
+/* Parse the search program and start: shared by SORT and THREAD. */
+static bool sort_start(struct imap_cmd *cmd, struct sort_ctx *ctx,
+		       const struct imap_arg *search_args)
+{
+	struct imap_client *c = cmd->client;
+
+	if (imap_cmd_search_program(cmd, search_args, true, &ctx->prog) < 0)
+		return true;
+	ctx->cmd = cmd;
+	ctx->pool = &c->pool;
+	ctx->run = imap_search_run_begin(cmd, &ctx->prog, &c->pool);
+	cmd->context = ctx;
+	cmd->free_context = sort_free;
+	cmd->cont = sort_cont;
+	return sort_cont(cmd);
+}
+
+static struct sort_ctx *sort_ctx_new(struct imap_cmd *cmd)
+{
+	struct sort_ctx *ctx = dboxd_pool_alloc(&cmd->client->pool,
+						sizeof(*ctx));
+
+	memset(ctx, 0, sizeof(*ctx));
+	return ctx;
 }
 
 /* ---- SORT --------------------------------------------------------------- */
@@ -349,32 +430,33 @@ static int parse_criteria(const struct imap_arg *list, struct dboxd_pool *pool,
 	return 0;
 }
 
+static bool sort_finish(struct imap_cmd *cmd, struct sort_ctx *ctx)
+{
+	struct imap_client *c = cmd->client;
+
+	g_crits = ctx->crits;
+	g_ncrits = ctx->ncrits;
+	qsort(ctx->msgs, ctx->count, sizeof(*ctx->msgs), sort_cmp);
+	dboxd_buf_append_str(&c->out, "* SORT");
+	for (unsigned int i = 0; i < ctx->count; i++)
+		dboxd_buf_printf(&c->out, " %u",
+				 cmd->uid ? ctx->msgs[i].uid : ctx->msgs[i].seq);
+	dboxd_buf_append_str(&c->out, "\r\n");
+	return imap_cmd_ok(cmd, "Sort completed.");
+}
+
 bool imap_cmd_sort(struct imap_cmd *cmd)
 {
 	struct imap_client *c = cmd->client;
+	struct sort_ctx *ctx = sort_ctx_new(cmd);
 	const struct imap_arg *list;
-	struct search_program prog;
-	struct sort_crit *crits;
-	struct sort_ctx ctx;
-	unsigned int ncrits;
-	bool need_headers;
 
 	if (!imap_arg_get_list(&cmd->args[0], &list, NULL) ||
-	    parse_criteria(list, &c->pool, &crits, &ncrits, &need_headers) < 0)
+	    parse_criteria(list, &c->pool, &ctx->crits, &ctx->ncrits,
+			   &ctx->need_headers) < 0)
 		return imap_cmd_bad(cmd, "Invalid sort criteria");
-	if (imap_cmd_search_program(cmd, &cmd->args[1], true, &prog) < 0)
-		return true;
-	if (sort_collect(cmd, &prog, need_headers, &ctx) < 0)
-		return true;
-	g_crits = crits;
-	g_ncrits = ncrits;
-	qsort(ctx.msgs, ctx.count, sizeof(*ctx.msgs), sort_cmp);
-	dboxd_buf_append_str(&c->out, "* SORT");
-	for (unsigned int i = 0; i < ctx.count; i++)
-		dboxd_buf_printf(&c->out, " %u",
-				 cmd->uid ? ctx.msgs[i].uid : ctx.msgs[i].seq);
-	dboxd_buf_append_str(&c->out, "\r\n");
-	return imap_cmd_ok(cmd, "Sort completed.");
+	ctx->finish = sort_finish;
+	return sort_start(cmd, ctx, &cmd->args[1]);
 }
 
 /* ---- THREAD ------------------------------------------------------------- */
@@ -681,12 +763,18 @@ static struct thread_node *references(struct sort_ctx *ctx)
 	return roots;
 }
 
+static bool thread_finish(struct imap_cmd *cmd, struct sort_ctx *ctx)
+{
+	struct thread_node *roots;
+
+	roots = ctx->ordered_subject ? ordered_subject(ctx) : references(ctx);
+	thread_write_roots(cmd->client, roots, cmd->uid);
+	return imap_cmd_ok(cmd, "Thread completed.");
+}
+
 bool imap_cmd_thread(struct imap_cmd *cmd)
 {
-	struct imap_client *c = cmd->client;
-	struct search_program prog;
-	struct sort_ctx ctx;
-	struct thread_node *roots;
+	struct sort_ctx *ctx = sort_ctx_new(cmd);
 	const char *algo;
 
 	if (!imap_arg_get_atom(&cmd->args[0], &algo))
@@ -694,12 +782,8 @@ bool imap_cmd_thread(struct imap_cmd *cmd)
 	if (strcasecmp(algo, "ORDEREDSUBJECT") != 0 &&
 	    strcasecmp(algo, "REFERENCES") != 0)
 		return imap_cmd_no(cmd, "Unknown thread algorithm");
-	if (imap_cmd_search_program(cmd, &cmd->args[1], true, &prog) < 0)
-		return true;
-	if (sort_collect(cmd, &prog, true, &ctx) < 0)
-		return true;
-	roots = strcasecmp(algo, "ORDEREDSUBJECT") == 0 ?
-		ordered_subject(&ctx) : references(&ctx);
-	thread_write_roots(c, roots, cmd->uid);
-	return imap_cmd_ok(cmd, "Thread completed.");
+	ctx->ordered_subject = strcasecmp(algo, "ORDEREDSUBJECT") == 0;
+	ctx->need_headers = true;
+	ctx->finish = thread_finish;
+	return sort_start(cmd, ctx, &cmd->args[1]);
 }

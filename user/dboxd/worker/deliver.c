@@ -60,6 +60,19 @@ static void to_crlf(const struct dboxd_buf *in, struct dboxd_buf *out)
 	dboxd_buf_append(out, p + start, len - start);
 }
 
+/* The target mailbox, or INBOX if it does not exist (as an LDA does). */
+static int deliver_open(const char *mailbox, struct dbox_mailbox **box_r,
+			const char **error_r)
+{
+	if (dbox_mailbox_open(imap_storage(), mailbox, 0, box_r, error_r) == 0)
+		return 0;
+	if (dbox_last_error() != DBOX_ERROR_NOTFOUND ||
+	    strcmp(mailbox, "INBOX") == 0)
+		return -1;
+	dboxd_info("mailbox %s does not exist; delivering to INBOX", mailbox);
+	return dbox_mailbox_open(imap_storage(), "INBOX", 0, box_r, error_r);
+}
+
 int imap_deliver(const struct dboxd_buf *msg, const char *mailbox,
 		 const char **error_r)
 {
@@ -68,22 +81,37 @@ int imap_deliver(const struct dboxd_buf *msg, const char *mailbox,
 	struct dboxd_buf wire;
 	int ret;
 
-	if (dbox_mailbox_open(imap_storage(), mailbox, 0, &box, error_r) < 0) {
-		if (dbox_last_error() != DBOX_ERROR_NOTFOUND ||
-		    strcmp(mailbox, "INBOX") == 0)
-			return -1;
-		/* an unknown target mailbox: INBOX, as an LDA does */
-		dboxd_info("mailbox %s does not exist; delivering to INBOX",
-			   mailbox);
-		if (dbox_mailbox_open(imap_storage(), "INBOX", 0, &box,
-				      error_r) < 0)
-			return -1;
-	}
+	if (deliver_open(mailbox, &box, error_r) < 0)
+		return -1;
 	memset(&params, 0, sizeof(params));
 	dboxd_buf_init(&wire, true);
 	to_crlf(msg, &wire);
 	ret = dbox_mail_append(box, dboxd_buf_ptr(&wire), dboxd_buf_len(&wire),
 			       &params, NULL, error_r);
+	dboxd_buf_free(&wire);
+	dbox_mailbox_close(&box);
+	return ret;
+}
+
+int imap_deliver_start(const struct dboxd_buf *msg, const char *mailbox,
+		       dbox_op_callback_t *cb, void *context,
+		       const char **error_r)
+{
+	struct dbox_append_msg am;
+	struct dbox_mailbox *box;
+	struct dboxd_buf wire;
+	int ret;
+
+	if (deliver_open(mailbox, &box, error_r) < 0)
+		return -1;
+	memset(&am, 0, sizeof(am));
+	dboxd_buf_init(&wire, true);
+	to_crlf(msg, &wire);
+	am.data = dboxd_buf_ptr(&wire);
+	am.size = dboxd_buf_len(&wire);
+	/* the data is copied at start; the operation holds its own
+	   reference to the mailbox until it completes */
+	ret = dbox_mail_append_start(box, &am, 1, cb, context, NULL, error_r);
 	dboxd_buf_free(&wire);
 	dbox_mailbox_close(&box);
 	return ret;

@@ -769,69 +769,105 @@ bool imap_search_match(struct imap_client *c, const struct search_program *prog,
 
 /* ---- running ------------------------------------------------------------ */
 
-struct run_ctx {
-	struct imap_client *client;
+/*
+ * A run reads the messages in batches of SEARCH_BATCH through
+ * dbox_fetch_start() (the storage keeps its read-ahead window of reads in
+ * flight) and matches each as it arrives, in view order, so the result is
+ * the same as reading them one by one. The command waits for each batch
+ * on the loop: the user's other connections are served meanwhile.
+ */
+struct imap_search_run {
+	struct imap_cmd *cmd;
 	const struct search_program *prog;
 	const struct dbox_mail *mails;
-	unsigned int *idx, count;
-	unsigned int batch[SEARCH_BATCH];
+	unsigned int total, next;	/* view indexes: all, the next to read */
+	unsigned int *idx, count;	/* matches so far, ascending */
+	struct dbox_fetch *fetch;	/* the batch in flight */
+	unsigned int batch[SEARCH_BATCH], batch_count;
 };
 
 static void run_cb(void *context, unsigned int i, const void *data,
 		   size_t size, enum dbox_error err, const char *error)
 {
-	struct run_ctx *rc = context;
-	unsigned int n = rc->batch[i];
+	struct imap_search_run *run = context;
+	unsigned int n = run->batch[i];
 
 	(void)err;
-	if (error != NULL)
-		return;	/* gone: does not match */
-	if (imap_search_match(rc->client, rc->prog, n + 1, &rc->mails[n],
-			      data, size))
-		rc->idx[rc->count++] = n;
+	/* a message that vanished or cannot be read does not match */
+	if (error == NULL &&
+	    imap_search_match(run->cmd->client, run->prog, n + 1,
+			      &run->mails[n], data, size))
+		run->idx[run->count++] = n;
+	if (i + 1 == run->batch_count)
+		imap_cmd_storage_done(run->cmd);
 }
 
-int imap_search_run(struct imap_client *c, const struct search_program *prog,
-		    struct dboxd_pool *pool, unsigned int **idx_r,
-		    unsigned int *count_r, const char **error_r)
+struct imap_search_run *
+imap_search_run_begin(struct imap_cmd *cmd, const struct search_program *prog,
+		      struct dboxd_pool *pool)
 {
-	struct run_ctx rc = { .client = c, .prog = prog };
-	unsigned int total;
+	struct imap_search_run *run = dboxd_pool_alloc(pool, sizeof(*run));
 
-	dbox_mailbox_get_mails(c->sel->box, &rc.mails, &total);
-	rc.idx = dboxd_pool_alloc(pool, (total + 1) * sizeof(*rc.idx));
+	memset(run, 0, sizeof(*run));
+	run->cmd = cmd;
+	run->prog = prog;
+	dbox_mailbox_get_mails(cmd->client->sel->box, &run->mails,
+			       &run->total);
+	run->idx = dboxd_pool_alloc(pool, (run->total + 1) * sizeof(*run->idx));
+	return run;
+}
+
+/* Messages that need no data are matched here; the rest are read. */
+static int run_batch(struct imap_search_run *run, const char **error_r)
+{
+	struct dbox_fetch_req reqs[SEARCH_BATCH];
+	const struct search_program *prog = run->prog;
+	unsigned int n = 0;
+
 	if (prog->need == SEARCH_NEED_NONE) {
-		for (unsigned int i = 0; i < total; i++) {
-			if (imap_search_match(c, prog, i + 1, &rc.mails[i],
-					      NULL, 0))
-				rc.idx[rc.count++] = i;
+		for (; run->next < run->total; run->next++) {
+			if (imap_search_match(run->cmd->client, prog,
+					      run->next + 1,
+					      &run->mails[run->next], NULL, 0))
+				run->idx[run->count++] = run->next;
 		}
-		goto done;
+		return 0;
 	}
-	for (unsigned int i = 0; i < total;) {
-		struct dbox_fetch_req reqs[SEARCH_BATCH];
-		struct dbox_fetch *fetch;
-		unsigned int n = 0;
+	for (; run->next < run->total && n < SEARCH_BATCH; run->next++, n++) {
+		memset(&reqs[n], 0, sizeof(reqs[n]));
+		reqs[n].uid = run->mails[run->next].uid;
+		reqs[n].part = prog->need == SEARCH_NEED_HEADER ?
+			       DBOX_FETCH_HEADER : DBOX_FETCH_WHOLE;
+		reqs[n].length = UINT64_MAX;
+		run->batch[n] = run->next;
+	}
+	if (n == 0)
+		return 0;
+	run->batch_count = n;
+	if (dbox_fetch_start(run->cmd->client->sel->box, reqs, n, run_cb, run,
+			     &run->fetch, error_r) < 0)
+		return -1;
+	return 1;
+}
 
-		for (; i < total && n < SEARCH_BATCH; i++, n++) {
-			memset(&reqs[n], 0, sizeof(reqs[n]));
-			reqs[n].uid = rc.mails[i].uid;
-			reqs[n].part = prog->need == SEARCH_NEED_HEADER ?
-				       DBOX_FETCH_HEADER : DBOX_FETCH_WHOLE;
-			reqs[n].length = UINT64_MAX;
-			rc.batch[n] = i;
-		}
-		if (dbox_fetch_start(c->sel->box, reqs, n, run_cb, &rc, &fetch,
-				     error_r) < 0)
-			return -1;
-		if (dbox_fetch_wait(fetch, error_r) < 0) {
-			dbox_fetch_free(&fetch);
-			return -1;
-		}
-		dbox_fetch_free(&fetch);
-	}
-done:
-	*idx_r = rc.idx;
-	*count_r = rc.count;
+int imap_search_run_step(struct imap_search_run *run, unsigned int **idx_r,
+			 unsigned int *count_r, const char **error_r)
+{
+	int ret;
+
+	/* the batch that woke us is delivered */
+	dbox_fetch_free(&run->fetch);
+	ret = run_batch(run, error_r);
+	if (ret != 0)
+		return ret;
+	*idx_r = run->idx;
+	*count_r = run->count;
 	return 0;
+}
+
+void imap_search_run_free(struct imap_search_run *run)
+{
+	/* reads in flight finish into the library's buffers, not ours */
+	if (run != NULL)
+		dbox_fetch_free(&run->fetch);
 }

@@ -74,14 +74,26 @@ bool imap_search_match(struct imap_client *client,
 char *imap_search_fold(struct dboxd_pool *pool, const char *s, size_t len,
 		       size_t *len_r);
 
-/* Run a program over the selected mailbox; matching messages' indexes
-   into the view (ascending) into *idx_r. */
-int imap_search_run(struct imap_client *client,
-		    const struct search_program *prog, struct dboxd_pool *pool,
-		    unsigned int **idx_r, unsigned int *count_r,
-		    const char **error_r);
-
 struct imap_cmd;
+struct imap_search_run;
+
+/*
+ * Run a program over the selected mailbox for cmd, reading message data
+ * (when the program needs it) asynchronously, batch by batch. begin
+ * allocates the run from pool; each step either starts the next batch's
+ * reads and returns 1 (the caller suspends cmd with imap_cmd_wait_storage();
+ * the last read of the batch wakes it with imap_cmd_storage_done(), and the
+ * caller's cont steps again), or returns 0 with the matching messages'
+ * indexes into the view (ascending) in *idx_r, or -1 with *error_r.
+ * imap_search_run_free() drops a batch still in flight (cmd freed early).
+ */
+struct imap_search_run *
+imap_search_run_begin(struct imap_cmd *cmd, const struct search_program *prog,
+		      struct dboxd_pool *pool);
+int imap_search_run_step(struct imap_search_run *run, unsigned int **idx_r,
+			 unsigned int *count_r, const char **error_r);
+void imap_search_run_free(struct imap_search_run *run);
+
 /* "[CHARSET x] keys" (SEARCH) or "charset keys" (SORT, THREAD) into prog;
    on failure the reply was sent (cmd-search.c). */
 int imap_cmd_search_program(struct imap_cmd *cmd, const struct imap_arg *args,

@@ -75,10 +75,13 @@ static const char *worker_ksm_setup(enum dboxd_ksm_mode mode)
 	return "off";
 }
 
+/* LMTP deliveries in flight (below) */
+static struct worker_delivery *deliveries;
+
 static void worker_linger_cb(void *context __attribute__((unused)))
 {
 	dboxd_timer_remove(&worker_g->linger_timer);
-	if (worker_g->client_count == 0)
+	if (worker_g->client_count == 0 && deliveries == NULL)
 		dboxd_ipc_send_empty(worker_g->ipc, DBOXD_IPC_WORKER_IDLE);
 }
 
@@ -212,6 +215,85 @@ static void worker_send_delivered(uint64_t id, uint32_t result,
 	dboxd_ipc_send(worker_g->ipc, &msg, -1);
 }
 
+/*
+ * An LMTP delivery in flight. The append runs on the loop like an IMAP
+ * APPEND (the user's connections are served meanwhile); its completion
+ * records the result and replies to the master from a zero-delay timer,
+ * because storage calls (the IDLE notification syncs) are not allowed
+ * inside dbox_io_run(). A worker never goes idle with one in flight; one
+ * exiting anyway (shutdown) completes them in imap_storage_close() and
+ * replies then (deliveries_flush()).
+ */
+struct worker_delivery {
+	struct worker_delivery *prev, *next;
+	uint64_t id;
+	char *rcpt;
+	uint32_t result;	/* DBOXD_AUTH_*, once done */
+	char *error;		/* "" on success */
+	bool done;
+	struct dboxd_timer *reply_timer;
+};
+
+static void worker_linger_arm(void)
+{
+	if (worker_g->client_count == 0 && deliveries == NULL &&
+	    worker_g->linger_timer == NULL && !worker_g->shutting_down)
+		worker_g->linger_timer = dboxd_timer_add(worker_g->loop,
+						       worker_g->set->worker_linger,
+						       worker_linger_cb, NULL);
+}
+
+static void delivery_finish(struct worker_delivery *d)
+{
+	dboxd_timer_remove(&d->reply_timer);
+	if (d->prev != NULL)
+		d->prev->next = d->next;
+	else
+		deliveries = d->next;
+	if (d->next != NULL)
+		d->next->prev = d->prev;
+	worker_send_delivered(d->id, d->result, d->error);
+	if (d->result == DBOXD_AUTH_OK)
+		worker_notify_change(NULL, "INBOX");
+	free(d->rcpt);
+	free(d->error);
+	free(d);
+}
+
+static void delivery_reply_cb(void *context)
+{
+	delivery_finish(context);
+	worker_linger_arm();
+}
+
+static void delivery_done(void *context, const struct dbox_op_result *r)
+{
+	struct worker_delivery *d = context;
+
+	d->done = true;
+	if (r->ret < 0) {
+		d->result = r->err == DBOX_ERROR_LIMIT ? DBOXD_AUTH_FAIL :
+			    DBOXD_AUTH_TEMPFAIL;
+		d->error = strdup(r->error);
+		dboxd_error("delivery to %s failed: %s", d->rcpt, r->error);
+	} else {
+		d->result = DBOXD_AUTH_OK;
+		d->error = strdup("");
+	}
+	if (d->error == NULL)
+		dboxd_fatal("out of memory");
+	d->reply_timer = dboxd_timer_add(worker_g->loop, 0, delivery_reply_cb,
+					 d);
+}
+
+/* Exiting: every delivery has completed (imap_storage_close() ran them);
+   the master still gets its replies. */
+static void deliveries_flush(void)
+{
+	while (deliveries != NULL && deliveries->done)
+		delivery_finish(deliveries);
+}
+
 /* An LMTP delivery into INBOX: Return-Path and Delivered-To first (as an
    LDA adds them), then the message from the memfd. */
 static int master_deliver(void *context __attribute__((unused)),
@@ -221,35 +303,48 @@ static int master_deliver(void *context __attribute__((unused)),
 	const char *user = dboxd_ipc_get_str(r);
 	const char *sender = dboxd_ipc_get_str(r);
 	const char *rcpt = dboxd_ipc_get_str(r);
+	struct worker_delivery *d;
 	struct dboxd_buf msg;
 	const char *error;
-	uint32_t result = DBOXD_AUTH_OK;
+	int ret;
 
 	if (dboxd_ipc_get_end(r) < 0 || !worker_g->initialised ||
 	    strcmp(user, worker_g->user) != 0) {
 		close(fd);
 		return -1;
 	}
+	d = calloc(1, sizeof(*d));
+	if (d == NULL || (d->rcpt = strdup(rcpt)) == NULL)
+		dboxd_fatal("out of memory");
+	d->id = id;
 	dboxd_buf_init(&msg, true);
 	dboxd_buf_printf(&msg, "Return-Path: <%s>\r\nDelivered-To: %s\r\n",
 			 sender, rcpt);
-	if (imap_deliver_read_fd(fd, &msg, worker_g->set->imap_max_literal_size,
-				 &error) < 0 ||
-	    imap_deliver(&msg, "INBOX", &error) < 0) {
-		result = dbox_last_error() == DBOX_ERROR_LIMIT ?
-			 DBOXD_AUTH_FAIL : DBOXD_AUTH_TEMPFAIL;
-		dboxd_error("delivery to %s failed: %s", rcpt, error);
-	} else {
-		error = "";
-		worker_notify_change(NULL, "INBOX");
-	}
+	ret = imap_deliver_read_fd(fd, &msg,
+				   worker_g->set->imap_max_literal_size,
+				   &error);
+	if (ret == 0)
+		ret = imap_deliver_start(&msg, "INBOX", delivery_done, d,
+					 &error);
 	close(fd);
 	dboxd_buf_free(&msg);
-	worker_send_delivered(id, result, error);
-	if (worker_g->client_count == 0 && worker_g->linger_timer == NULL)
-		worker_g->linger_timer = dboxd_timer_add(worker_g->loop,
-						       worker_g->set->worker_linger,
-						       worker_linger_cb, NULL);
+	dboxd_timer_remove(&worker_g->linger_timer);
+	if (ret < 0) {
+		/* too large (read) or refused at start: no completion */
+		uint32_t result = dbox_last_error() == DBOX_ERROR_LIMIT ?
+			DBOXD_AUTH_FAIL : DBOXD_AUTH_TEMPFAIL;
+
+		dboxd_error("delivery to %s failed: %s", rcpt, error);
+		worker_send_delivered(id, result, error);
+		free(d->rcpt);
+		free(d);
+		worker_linger_arm();
+		return 0;
+	}
+	d->next = deliveries;
+	if (deliveries != NULL)
+		deliveries->prev = d;
+	deliveries = d;
 	return 0;
 }
 
@@ -258,6 +353,7 @@ static void __attribute__((noreturn)) worker_exit(int status)
 	while (worker_g->clients != NULL)
 		imap_client_destroy(worker_g->clients, "worker exiting");
 	imap_storage_close();
+	deliveries_flush();
 	dboxd_ipc_flush_blocking(worker_g->ipc);
 	exit(status);
 }
