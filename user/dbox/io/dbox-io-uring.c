@@ -36,17 +36,23 @@ static int uring_setup(struct uring_state *st, unsigned int depth)
 	/* COOP_TASKRUN (5.19) avoids interrupting the task for completions;
 	   older kernels refuse the flag with EINVAL, so retry without. */
 	memset(&params, 0, sizeof(params));
-	params.flags = IORING_SETUP_COOP_TASKRUN;
+	params.flags = IORING_SETUP_COOP_TASKRUN | IORING_SETUP_R_DISABLED;
 	ret = io_uring_queue_init_params(depth, &st->own_ring, &params);
 	if (ret == -EINVAL) {
 		memset(&params, 0, sizeof(params));
+		params.flags = IORING_SETUP_R_DISABLED;
 		ret = io_uring_queue_init_params(depth, &st->own_ring, &params);
 	}
-	if (ret == 0) {
-		st->ring = &st->own_ring;
-		st->cq_entries = params.cq_entries;
+	if (ret < 0)
+		return ret;
+	ret = dbox_io_restrict_ring(&st->own_ring, NULL, 0);
+	if (ret < 0) {
+		io_uring_queue_exit(&st->own_ring);
+		return ret;
 	}
-	return ret;
+	st->ring = &st->own_ring;
+	st->cq_entries = params.cq_entries;
+	return 0;
 }
 
 static int uring_probe_ops(struct uring_state *st)

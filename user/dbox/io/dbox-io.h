@@ -103,6 +103,16 @@ int dbox_io_create(const struct dbox_io_settings *set, struct dbox_io **io_r,
 int dbox_io_create_on_ring(const struct dbox_io_settings *set,
 			   const struct dbox_io_ring *ring,
 			   struct dbox_io **io_r, const char **error_r);
+/*
+ * Seccomp filters do not see io_uring requests. For a ring created with
+ * IORING_SETUP_R_DISABLED: allow only the opcodes dbox-io submits plus
+ * extra_ops (the owner's, e.g. IORING_OP_POLL_ADD), and of registrations
+ * only the opcode probe, then enable the ring. Other requests complete
+ * with -EACCES. 0 or -errno. dbox-io's own rings are restricted this way.
+ */
+int dbox_io_restrict_ring(struct io_uring *ring, const uint8_t *extra_ops,
+			  unsigned int extra_count);
+
 /* Requests still in flight are waited for (their callbacks are not called). */
 void dbox_io_destroy(struct dbox_io **io);
 

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -362,6 +363,53 @@ static void test_callers_ring(int fd)
 	io_uring_queue_exit(&ring);
 }
 
+/* Submit one prepared request on ring and return its result. */
+static int32_t ring_result(struct io_uring *ring)
+{
+	struct io_uring_cqe *cqe;
+	int32_t res;
+
+	io_uring_submit(ring);
+	if (io_uring_wait_cqe(ring, &cqe) < 0)
+		return INT32_MIN;
+	res = cqe->res;
+	io_uring_cqe_seen(ring, cqe);
+	return res;
+}
+
+/* dbox_io_restrict_ring(): what the storage submits passes, the rest is
+   refused (seccomp filters cannot see ring requests). */
+static void test_restricted_ring(int fd)
+{
+	struct io_uring_params p = { .flags = IORING_SETUP_R_DISABLED };
+	const uint8_t extra = IORING_OP_POLL_ADD;
+	struct io_uring ring;
+	char buf[4];
+
+	if (io_uring_queue_init_params(8, &ring, &p) < 0) {
+		tap_skip("no io_uring", "restricted ring");
+		return;
+	}
+	tap_ok(dbox_io_restrict_ring(&ring, &extra, 1) == 0,
+	       "restrict and enable a disabled ring");
+	io_uring_prep_read(io_uring_get_sqe(&ring), fd, buf, sizeof(buf), 0);
+	tap_ok(ring_result(&ring) >= 0, "restricted ring: READ passes");
+	io_uring_prep_fsync(io_uring_get_sqe(&ring), fd, 0);
+	tap_ok(ring_result(&ring) == 0, "restricted ring: FSYNC passes");
+	io_uring_prep_poll_add(io_uring_get_sqe(&ring), fd, POLLIN);
+	tap_ok(ring_result(&ring) >= 0,
+	       "restricted ring: the caller's extra POLL_ADD passes");
+	io_uring_prep_openat(io_uring_get_sqe(&ring), AT_FDCWD, "/etc/passwd",
+			     O_RDONLY, 0);
+	tap_ok(ring_result(&ring) == -EACCES,
+	       "restricted ring: OPENAT is refused with EACCES");
+	io_uring_prep_unlinkat(io_uring_get_sqe(&ring), AT_FDCWD,
+			       "/nonexistent", 0);
+	tap_ok(ring_result(&ring) == -EACCES,
+	       "restricted ring: UNLINKAT is refused with EACCES");
+	io_uring_queue_exit(&ring);
+}
+
 int main(void)
 {
 	const char *error;
@@ -386,6 +434,7 @@ int main(void)
 	test_group_reports_first_error(fd);
 	test_destroy_with_pending_requests(fd);
 	test_callers_ring(fd);
+	test_restricted_ring(fd);
 	close(fd);
 	dbox_io_destroy(&io);
 	free(dir);

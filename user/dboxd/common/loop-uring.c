@@ -18,12 +18,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 #include <liburing.h>
 
 #include "log.h"
 #include "loop-private.h"
+#include "io/dbox-io.h"
 
 #define URING_ENTRIES	256
 #define URING_BATCH	64
@@ -51,44 +50,14 @@ struct loop_uring {
 	unsigned int pending_count, pending_size;
 };
 
-/*
- * The only operations our rings carry: the loop's polls, and the
- * storage's reads, writes, fsyncs, timeouts and no-ops (libdbox submits
- * into this ring, see dbox_io_create_on_ring()). io_uring requests are not
- * system calls, so the worker's seccomp filter never sees them: without
- * this list a hijacked process could openat, connect or socket through its
- * ring. Nothing may be registered with the ring afterwards either.
- */
-static const unsigned char uring_allowed_ops[] = {
-	IORING_OP_POLL_ADD, IORING_OP_POLL_REMOVE, IORING_OP_READ,
-	IORING_OP_WRITE, IORING_OP_FSYNC, IORING_OP_TIMEOUT, IORING_OP_NOP,
+/* The loop's own operations; the storage's (file I/O) are added by
+   dbox_io_restrict_ring(), which refuses every other request. io_uring
+   requests are not system calls, so the worker's seccomp filter never sees
+   them: without the restriction a hijacked process could openat, connect or
+   socket through its ring. */
+static const uint8_t uring_loop_ops[] = {
+	IORING_OP_POLL_ADD, IORING_OP_POLL_REMOVE,
 };
-
-/* Rings start disabled (IORING_SETUP_R_DISABLED); restrict, then enable.
-   The one registration allowed is the read-only PROBE: libdbox checks that
-   the opcodes it needs exist before it uses the ring. */
-static int uring_restrict(struct io_uring *ring)
-{
-	struct io_uring_restriction res[sizeof(uring_allowed_ops) + 1];
-	size_t n = 0;
-	int ret;
-
-	memset(res, 0, sizeof(res));
-	for (size_t i = 0; i < sizeof(uring_allowed_ops); i++, n++) {
-		res[n].opcode = IORING_RESTRICTION_SQE_OP;
-		res[n].sqe_op = uring_allowed_ops[i];
-	}
-	res[n].opcode = IORING_RESTRICTION_REGISTER_OP;
-	res[n++].register_op = IORING_REGISTER_PROBE;
-	/* Debian's liburing 2.3 declares io_uring_register_restrictions()
-	   and io_uring_enable_rings() but does not export them. */
-	ret = syscall(__NR_io_uring_register, ring->ring_fd,
-		      IORING_REGISTER_RESTRICTIONS, res, n);
-	if (ret == 0)
-		ret = syscall(__NR_io_uring_register, ring->ring_fd,
-			      IORING_REGISTER_ENABLE_RINGS, NULL, 0);
-	return ret < 0 ? -errno : 0;
-}
 
 static int uring_try_init(struct loop_uring *u, unsigned int flags)
 {
@@ -100,7 +69,8 @@ static int uring_try_init(struct loop_uring *u, unsigned int flags)
 	ret = io_uring_queue_init_params(URING_ENTRIES, &u->ring, &p);
 	if (ret < 0)
 		return ret;
-	ret = uring_restrict(&u->ring);
+	ret = dbox_io_restrict_ring(&u->ring, uring_loop_ops,
+				    sizeof(uring_loop_ops));
 	if (ret < 0) {
 		io_uring_queue_exit(&u->ring);
 		/* Not EINVAL: that would make the caller retry with fewer
