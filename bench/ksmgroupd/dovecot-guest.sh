@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# In a guest: run Dovecot with N idle IMAP connections for WINDOW seconds in
-# MODE "ksmgroupd" (imap processes attached by ksmgroupd, governor on) or
-# "prctl" (master under PR_SET_MEMORY_MERGE, ksmd at PTS/SLEEP), sampling
-# KSM figures every 2 s into $GUEST_RESULTS/samples-MODE.csv.
+# In a guest: run Dovecot with N idle IMAP connections in MODE
+#   ksmgroupd  imap processes attached by ksmgroupd, its governor on;
+#   fixed      the same attachment, governor off, ksmd fixed at PTS/SLEEP
+#              (the peer on 6.1, which has no PR_SET_MEMORY_MERGE);
+#   prctl      dovecot's master under PR_SET_MEMORY_MERGE (all its children
+#              inherit it), ksmd fixed at PTS/SLEEP;
+# sampling KSM figures every 2 s into $GUEST_RESULTS/samples-TAG.csv until
+# WINDOW seconds after the client's logins were all done (t=0, see
+# sample.py). Connection setup is the same in every mode.
 # usage: dovecot-guest.sh MODE N WINDOW [PTS SLEEP]
 set -uo pipefail
 mode=$1 n=$2 window=$3 pts=${4:-100} slp=${5:-20}
@@ -70,15 +75,19 @@ ulimit -n 65536
 
 echo 1 > $ksm/run
 ksmdpid=$(pgrep -x ksmd | head -1)
-cpu() { awk '{print $14 + $15}' /proc/$ksmdpid/stat; }
-hz=$(getconf CLK_TCK)
 
-if [[ $mode == ksmgroupd ]]; then
+# The bench runs a copy of ksmgroupd taken when the series started, so a
+# rebuild in the tree cannot change the daemon between runs of one series.
+ksmgroupd=${KSMGD_BIN:-$root/build/user/ksmgroupd/ksmgroupd}
+if [[ $mode == ksmgroupd || $mode == fixed ]]; then
 	insmod "$root/build/kmod/${GUEST_SERIES}/kmod/ksmgroup.ko" || exit 1
+	gov=builtin
+	[[ $mode == fixed ]] && gov=off
 	cat > $d/ksmgroupd.conf <<CONF
 [daemon]
 state_file = $d/ksm-settings
 [governor]
+mode = $gov
 cpu_budget = 25%
 pages_to_scan_min = 100
 pages_to_scan_max = 4000
@@ -88,7 +97,7 @@ sleep_millisecs_max = 200
 match = exe=/usr/lib/dovecot/imap
 CONF
 	echo "$pts" > $ksm/pages_to_scan; echo "$slp" > $ksm/sleep_millisecs
-	"$root/build/user/ksmgroupd/ksmgroupd" -c $d/ksmgroupd.conf > "$out/ksmgroupd-$tag.log" 2>&1 &
+	"$ksmgroupd" -c $d/ksmgroupd.conf > "$out/ksmgroupd-$tag.log" 2>&1 &
 	kpid=$!
 	sleep 2
 	/usr/sbin/dovecot -F -c $d/dovecot.conf &
@@ -100,25 +109,13 @@ else
 	dpid=$!
 fi
 sleep 3
-/usr/bin/python3 "$here/imap-hold.py" "$n" "$((window + 30))" > "$out/client-$tag.log" 2>&1 &
+/usr/bin/python3 "$here/imap-hold.py" "$n" "$((window + 60))" > "$out/client-$tag.log" 2>&1 &
 cpid=$!
-cpu0=$(cpu) t0=$(date +%s.%N)
-echo "t,pages_sharing,imap_procs,imap_merging_pages,ksmd_cpu_s,pages_to_scan,sleep_ms" > "$out/samples-$tag.csv"
-while :; do
-	t=$(echo "$(date +%s.%N) - $t0" | bc)
-	(( $(echo "$t > $window" | bc) )) && break
-	np=0 mp=0
-	for p in $(pgrep -x imap); do
-		np=$((np + 1))
-		v=$(awk '/ksm_merging_pages/ {print $2}' /proc/$p/ksm_stat 2>/dev/null)
-		[[ -z $v ]] && v=$(cat /proc/$p/ksm_merging_pages 2>/dev/null)
-		mp=$((mp + ${v:-0}))
-	done
-	c=$(echo "scale=2; ($(cpu) - $cpu0) / $hz" | bc)
-	echo "$t,$(cat $ksm/pages_sharing),$np,$mp,$c,$(cat $ksm/pages_to_scan),$(cat $ksm/sleep_millisecs)" >> "$out/samples-$tag.csv"
-	sleep 2
-done
+/usr/bin/python3 "$here/sample.py" "$out/samples-$tag.csv" "$out/client-$tag.log" "$window" "$ksmdpid"
+free -m > "$out/free-$tag.txt"
+grep -E 'MemAvailable|KSM' /proc/meminfo >> "$out/free-$tag.txt" 2>/dev/null
 cp $d/dovecot.log "$out/dovecot-$tag.log" 2>/dev/null
 uname -r > "$out/kernel.txt"
+/usr/sbin/dovecot --version > "$out/dovecot-version.txt" 2>&1
 kill $cpid 2>/dev/null
 exit 0

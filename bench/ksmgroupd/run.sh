@@ -1,21 +1,61 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Dovecot + N idle IMAP connections in a SERIES guest: ksmgroupd (governor,
-# 25 % budget) against prctl(PR_SET_MEMORY_MERGE) with ksmd at fixed
-# settings. Raw output in build/bench/ksmgroupd/SERIES/; summary printed.
-# usage: bench/ksmgroupd/run.sh [SERIES [N [WINDOW]]]   (default 6.12 200 180)
+# Dovecot + N idle IMAP connections, one guest boot per run: ksmgroupd
+# (governor, 25 % budget) against its peer with ksmd at fixed settings
+# 100/20 (Debian's defaults): prctl(PR_SET_MEMORY_MERGE) on kernels that
+# have it (6.12), ksmgroupd's own attachment with the governor off on 6.1.
+# Runs go round-robin (round 1 of every series and mode, then round 2, ...)
+# so that slow host periods spread over the modes; one guest at a time.
+# Raw output in build/bench/ksmgroupd/full/SERIES/MODE/rR/; summary printed.
+#
+# usage: bench/ksmgroupd/run.sh [N [WINDOW [REPEATS [SERIES...]]]]
+#        (default 200 400 2 6.12 6.1)
+# Environment: GUEST_MEM (default 3072), MODES_<series with _ for .>
+# (e.g. MODES_6_12="ksmgroupd prctl fixed"), BENCH_DEADLINE (epoch seconds:
+# a run that would not finish by then, judged by the longest run so far,
+# is not started), BENCH_OUT (default build/bench/ksmgroupd/full).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-series=${1:-6.12} n=${2:-200} window=${3:-180}
-out=$PWD/build/bench/ksmgroupd/$series
+n=${1:-200} window=${2:-400} repeats=${3:-2}
+shift $(($# < 3 ? $# : 3))
+series=("$@")
+((${#series[@]})) || series=(6.12 6.1)
+out=${BENCH_OUT:-$PWD/build/bench/ksmgroupd/full}
 mkdir -p "$out" build/bench/ksmgroupd
-scripts/module-build.sh "$series" >/dev/null
 cc -Wall -Wextra -Werror -O2 -g -o build/bench/ksmgroupd/mergeable-exec bench/ksmgroupd/mergeable-exec.c
-for m in "ksmgroupd 100 20" "prctl 100 20" "prctl 4000 10"; do
-	set -- $m
-	echo "== $series $1 pts=$2 sleep=$3 n=$n window=$window"
-	GUEST_RESULTS=$out/$1-$2-$3 GUEST_MEM=${GUEST_MEM:-2048} \
-	GUEST_TIMEOUT=$((window + 600)) \
-		scripts/guest-run.sh "$series" bench/ksmgroupd/dovecot-guest.sh "$1" "$n" "$window" "$2" "$3" || echo "guest exit $?"
+make -s -C user/ksmgroupd >/dev/null
+# Every run uses this copy: a rebuild in the tree during the matrix does
+# not change the daemon under measurement.
+cp build/user/ksmgroupd/ksmgroupd "$out/ksmgroupd.bin"
+for s in "${series[@]}"; do scripts/module-build.sh "$s" >/dev/null; done
+
+modes_of() {
+	local v=MODES_${1//./_}
+	if [[ -n ${!v:-} ]]; then echo "${!v}"
+	elif [[ $1 == 6.1 ]]; then echo "ksmgroupd fixed"
+	else echo "ksmgroupd prctl"; fi
+}
+
+longest=0
+for ((r = 1; r <= repeats; r++)); do
+	for s in "${series[@]}"; do
+		for m in $(modes_of "$s"); do
+			now=$(date +%s)
+			if [[ -n ${BENCH_DEADLINE:-} ]] && ((now + longest > BENCH_DEADLINE)); then
+				echo "== skip $s $m r$r: would end after the deadline"
+				continue
+			fi
+			dir=$out/$s/$m/r$r
+			mkdir -p "$dir"
+			echo "== $(date -u +%H:%M:%S) $s $m r$r n=$n window=$window"
+			GUEST_RESULTS=$dir GUEST_MEM=${GUEST_MEM:-3072} \
+			GUEST_TIMEOUT=$((window + 1800)) GUEST_ENV=KSMGD_BIN KSMGD_BIN=$out/ksmgroupd.bin \
+				scripts/guest-run.sh "$s" bench/ksmgroupd/dovecot-guest.sh "$m" "$n" "$window" 100 20 \
+				|| echo "guest exit $?"
+			took=$(($(date +%s) - now))
+			((took > longest)) && longest=$took
+			echo "   took ${took}s"
+		done
+	done
 done
 python3 bench/ksmgroupd/summarise.py "$out"

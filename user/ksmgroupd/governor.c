@@ -23,6 +23,15 @@
 #define HEADROOM	0.9
 /* Over- or under-use since the busy period began is paid back over this. */
 #define PAYBACK_S	2.0
+/*
+ * Full passes of ksmd over the mergeable memory worth having per interval.
+ * A new page merges in the pass after the one that first saw it unchanged,
+ * so one pass per interval already merges new memory within a few
+ * intervals; passing over the same pages many times an interval (ksmd
+ * completes at most one pass per wake-up, so at 10 ms it can do 100 a
+ * second when there is little memory) only burns CPU.
+ */
+#define PASSES_PER_INTERVAL	1.0
 
 struct ksmgd_governor {
 	struct ksmgd_governor_conf conf;
@@ -32,8 +41,13 @@ struct ksmgd_governor {
 	struct ksmgd_knobs saved;
 	pid_t ksmd;			/* 0: not found, budget unmeasurable */
 	long clk_tck;
-	/* The measurement window: ksmd's CPU ticks and the time it began. */
+	/*
+	 * The measurement window: ksmd's CPU ticks, its full_scans count
+	 * (win_scans_ok false when unreadable) and the time it began.
+	 */
 	unsigned long long win_ticks;
+	unsigned long win_scans;
+	bool win_scans_ok;
 	struct timespec win_start;
 	bool busy;
 	/* Since the busy period began: its length and ksmd's CPU in it. */
@@ -121,6 +135,7 @@ static void apply_rate(struct ksmgd_governor *gov, double rate)
 static void window_start(struct ksmgd_governor *gov)
 {
 	clock_gettime(CLOCK_MONOTONIC, &gov->win_start);
+	gov->win_scans_ok = ksmgd_knob_read("full_scans", &gov->win_scans) == 0;
 	if (gov->ksmd != 0 &&
 	    ksmgd_ksmd_cpu_ticks(gov->ksmd, &gov->win_ticks) < 0)
 		gov->ksmd = 0;
@@ -154,6 +169,23 @@ static int window_share(struct ksmgd_governor *gov, double *share_r,
 }
 
 /*
+ * The factor that brings ksmd down to PASSES_PER_INTERVAL full passes per
+ * interval, or 0 when it is not passing faster than that. Only two or more
+ * passes in the window count: full_scans is an integer, and one pass says
+ * nothing about how much of the window it took.
+ */
+static double pass_ratio(const struct ksmgd_governor *gov, double dt)
+{
+	unsigned long scans;
+	double wanted = PASSES_PER_INTERVAL * dt * 1000.0 / gov->conf.interval_ms;
+
+	if (!gov->win_scans_ok || ksmgd_knob_read("full_scans", &scans) < 0 ||
+	    scans < gov->win_scans + 2 || scans - gov->win_scans <= wanted)
+		return 0;
+	return wanted / (scans - gov->win_scans);
+}
+
+/*
  * The next busy rate from the last one and the share it cost: a
  * proportional step toward a target share, where the target is
  * HEADROOM * budget corrected by what the busy period has over- or
@@ -161,18 +193,29 @@ static int window_share(struct ksmgd_governor *gov, double *share_r,
  * the period, not only the last interval, stays under the budget. An
  * unmeasurably small share counts as one clock tick, so the step never
  * extrapolates from zero.
+ *
+ * The budget is a ceiling, not a goal: when ksmd already passes over all
+ * the mergeable memory more than PASSES_PER_INTERVAL times an interval, a
+ * higher rate would find nothing new, so the rate steps down to that pass
+ * rate instead, and the period earns no credit for what it left unspent
+ * (else a later burst of new memory would be scanned above the aim).
  */
 static double next_rate(struct ksmgd_governor *gov, double share,
 			double resolution, double dt)
 {
-	double aim = HEADROOM * budget(gov), target, ratio;
+	double aim = HEADROOM * budget(gov), target, ratio, passes;
 
+	passes = pass_ratio(gov, dt);
 	gov->busy_s += dt;
 	gov->busy_cpu_s += share * dt;
 	target = aim + (aim * gov->busy_s - gov->busy_cpu_s) / PAYBACK_S;
 	target = clamp(target, 0.1 * aim, budget(gov));
-	ratio = clamp(target / fmax(share, resolution), SHRINK_MAX, GROWTH_MAX);
-	return gov->rate * ratio;
+	ratio = target / fmax(share, resolution);
+	if (passes > 0 && passes < ratio) {
+		ratio = passes;
+		gov->busy_cpu_s = fmax(gov->busy_cpu_s, aim * gov->busy_s);
+	}
+	return gov->rate * clamp(ratio, SHRINK_MAX, GROWTH_MAX);
 }
 
 static void log_rate(const struct ksmgd_governor *gov, const char *why,

@@ -2,7 +2,8 @@
 /*
  * The ksmd governor: while any group is settling it raises ksmd's scan
  * rate (pages_to_scan up, sleep_millisecs down) as far as the CPU budget
- * allows, measured from ksmd's own CPU time; once every group has
+ * allows, measured from ksmd's own CPU time, but no faster than one pass
+ * of ksmd over the mergeable memory per interval; once every group has
  * converged it drops ksmd back to idle. docs/ksmgroupd.md explains the
  * control law. The admin's KSM settings are saved when the governor starts
  * and restored when it stops.
