@@ -43,6 +43,7 @@ run: deps
 bench: deps
 	bash bench/dbox/run.sh
 	bash bench/kmod/run.sh
+	bash bench/imap/run.sh
 
 clean:
 	rm -rf build/kmod build/kselftests build/results build/guest build/uapi

@@ -101,6 +101,8 @@ def idle_figures(r):
         if anon:
             f["anon_merged_pct"] = 100.0 * (anon - num(r, "post_pss_anon_kb")) / anon
         pframes = num(r, "post_dup_frames")
+        if pframes is None:     # run.sh before the post_dup_ prefix
+            pframes = num(r, "post_frames")
         if frames and dup and pframes is not None:
             f["dup_merged_pct"] = 100.0 * (frames - pframes) / dup
             f["saved_mib"] = (frames - pframes) * ps / 1048576
@@ -149,6 +151,20 @@ def load_stats(rows):
     return out
 
 
+# ---------------------------------------------------------------- cold ----
+
+def cold_stats(rows):
+    out = OrderedDict()
+    for key, runs in group(rows, ["peer", "io"]).items():
+        out[key] = {"runs": len(runs),
+                    "secs": Stat(num(r, "secs") for r in runs),
+                    "mib_s": Stat(num(r, "mib_s") for r in runs),
+                    "messages": Stat(num(r, "messages") for r in runs),
+                    "mib": Stat((num(r, "bytes") or 0) / 1048576 for r in runs
+                                if num(r, "bytes") is not None)}
+    return out
+
+
 # --------------------------------------------------------------- plots ----
 
 def gnuplot(script, outdir):
@@ -163,7 +179,7 @@ def gnuplot(script, outdir):
 
 def plot_pair(outdir, name, body, title, w=900, h=500):
     """The same plot as PNG and as ASCII art (for the markdown report)."""
-    png = ('set terminal pngcairo size %d,%d font "DejaVu Sans,10"\n'
+    png = ('set terminal pngcairo size %d,%d font "DejaVu Sans,10" noenhanced\n'
            'set output "%s.png"\nset title "%s"\n%s' % (w, h, name, title, body))
     txt = ('set terminal dumb size 100,28\nset output "%s.txt"\n'
            'set title "%s"\n%s' % (name, title, body))
@@ -174,8 +190,21 @@ def plot_pair(outdir, name, body, title, w=900, h=500):
         return f.read().rstrip()
 
 
-def plots(outdir, idle, load, series):
+def plots(outdir, idle, load, series, cold):
     ascii_plots = OrderedDict()
+    if cold:
+        fn = "cold.dat"
+        with open(os.path.join(outdir, fn), "w") as f:
+            for i, ((peer, io), s) in enumerate(cold.items()):
+                f.write('%d "%s %s" %.3f %.3f %.3f\n' % (
+                    i, peer, io, s["secs"].med(), s["secs"].v[0], s["secs"].v[-1]))
+        ascii_plots["cold"] = plot_pair(
+            outdir, "cold-fetch",
+            'set ylabel "seconds (median, bars: min-max)"\nset yrange [0:*]\n'
+            'set style fill solid 0.5\nset boxwidth 0.6\nset xrange [-0.6:%d.6]\n'
+            'unset key\nplot "%s" using 1:3:xtic(2) with boxes, '
+            '"" using 1:3:4:5 with yerrorbars lc rgb "black" pt 0\n' % (len(cold) - 1, fn),
+            "Cold FETCH of every message of one mailbox after drop_caches", 700, 400)
     # memory per idle connection: one line per variant, x = connections
     lines = defaultdict(list)
     for (peer, variant, n), s in idle.items():
@@ -196,7 +225,8 @@ def plots(outdir, idle, load, series):
                 plotcmds.append('"%s" using 1:3 with linespoints dashtype 2 title "%s +KSM"'
                                 % (fn, label))
         body = ('set xlabel "idle connections"\nset ylabel "KiB per connection (PSS + page tables)"\n'
-                'set logscale x\nset key outside right\nset yrange [0:*]\n'
+                'set logscale x\nset xtics (100, 500, 2000)\nset xrange [70:700]\n'
+                'set key outside right noenhanced\nset yrange [0:*]\n'
                 'plot ' + ", ".join(plotcmds) + "\n")
         ascii_plots["memory"] = plot_pair(outdir, "idle-memory", body,
                                           "Memory per idle connection (median)", 1000, 500)
@@ -205,6 +235,8 @@ def plots(outdir, idle, load, series):
     for (peer, variant, c), s in load.items():
         lines["%s %s" % (peer, variant)].append((int(c), s["cps"].med(),
                                                  s["fetch_p99_ms"].med()))
+    # only complete series: a peer without a figure at some client count
+    # (a run that failed) would draw a misleading line
     if lines:
         cmds, cmds99 = [], []
         for i, (label, pts) in enumerate(lines.items()):
@@ -217,12 +249,15 @@ def plots(outdir, idle, load, series):
         ascii_plots["throughput"] = plot_pair(
             outdir, "load-throughput",
             'set xlabel "clients"\nset ylabel "commands/s"\nset logscale x\n'
-            'set key outside right\nset yrange [0:*]\nplot ' + ", ".join(cmds) + "\n",
-            "Throughput (median)")
+            'set xtics (10, 50, 200)\nset xrange [7:300]\nset key outside right noenhanced\n'
+            'set yrange [0:*]\nplot '
+            + ", ".join(cmds) + "\n",
+            "Throughput (median of runs)")
         ascii_plots["fetch_p99"] = plot_pair(
             outdir, "load-fetch-p99",
-            'set xlabel "clients"\nset ylabel "FETCH p99 latency (ms)"\nset logscale x\n'
-            'set key outside right\nset yrange [0:*]\nplot ' + ", ".join(cmds99) + "\n",
+            'set xlabel "clients"\nset ylabel "FETCH p99 latency (ms, log scale)"\n'
+            'set logscale xy\nset xtics (10, 50, 200)\nset xrange [7:300]\n'
+            'set key outside right noenhanced\nplot ' + ", ".join(cmds99) + "\n",
             "FETCH p99 latency (median of runs)")
     # KSM convergence of the first run of each variant at the largest N
     if series:
@@ -235,12 +270,13 @@ def plots(outdir, idle, load, series):
             with open(os.path.join(outdir, fn), "w") as f:
                 for r in rows:
                     f.write("%s %.2f\n" % (r["t"], int(r["merging_pages"]) * 4096 / 1048576))
-            cmds.append('"%s" using 1:2 with lines title "%s %s"' % (fn, k[0], k[1]))
+            cmds.append('"%s" using 1:2 with linespoints title "%s %s"' % (fn, k[0], k[1]))
         if cmds:
             ascii_plots["ksm"] = plot_pair(
                 outdir, "ksm-convergence",
-                'set xlabel "seconds since ksmd started"\nset ylabel "MiB merged (ksm_merging_pages)"\n'
-                'set key outside right\nplot ' + ", ".join(cmds) + "\n",
+                'set xlabel "seconds since ksmd started (sampled once a second)"\n'
+                'set ylabel "MiB merged (ksm_merging_pages)" noenhanced\n'
+                'set xrange [0:*]\nset yrange [0:*]\nset key outside right noenhanced\nplot ' + ", ".join(cmds) + "\n",
                 "KSM merging over time, %d idle connections (run 1)" % maxn)
     return ascii_plots
 
@@ -258,7 +294,14 @@ def env_dict(env):
     return d
 
 
-def report(outdir, env, idle, load, ascii_plots, idle_rows, load_rows):
+def img(w, ascii_plots, key, name, alt):
+    """A plot: the PNG (docs/benchmarks/NAME.png once run.sh copied it)."""
+    if ascii_plots.get(key):
+        w("![%s](benchmarks/%s.png)" % (alt, name))
+        w("")
+
+
+def report(outdir, env, idle, load, ascii_plots, idle_rows, load_rows, cold):
     e = env_dict(env)
     L = []
     w = L.append
@@ -268,8 +311,8 @@ def report(outdir, env, idle, load, ascii_plots, idle_rows, load_rows):
     w("")
     w("Measured by `bash bench/imap/run.sh` (`make bench`) on %s. Every figure "
       "below is the median of %s runs, with the smallest and largest run in "
-      "parentheses; raw per-run lines are in `build/bench/imap/{idle,load}.txt`, "
-      "plots in `build/bench/imap/*.png`." % (e.get("date", "?"), "the"))
+      "parentheses; raw per-run lines are in `build/bench/imap/{idle,load,cold}.txt`, "
+      "plots in `docs/benchmarks/*.png`." % (e.get("date", "?"), "the"))
     w("")
     w("## Machine and software")
     w("")
@@ -283,10 +326,12 @@ def report(outdir, env, idle, load, ascii_plots, idle_rows, load_rows):
     for p in e.get("peers", []):
         if "version" in p:
             w("| peer `%s` | %s |" % (p["peer"], p["version"].replace("_", " ")))
-        if "store_mib" in p:
+        if "store_mib" in p and "format" in p:
             w("| mail store %s %s | %s users × %s messages, %s MiB on disk |"
               % (p["peer"], p["format"], p["users"], p["msgs"], p["store_mib"]))
     w("| settings | `%s` |" % e.get("settings", "?"))
+    for k in sorted(k for k in e if k.startswith("settings") and k != "settings"):
+        w("| settings (%s) | `%s` |" % (k, e[k]))
     w("| run time | %s s |" % e.get("elapsed_s", "?"))
     w("")
     w("The host is shared with other work (QEMU guests of other test suites "
@@ -319,11 +364,7 @@ def report(outdir, env, idle, load, ascii_plots, idle_rows, load_rows):
                 g("post_pss_conn").fmt(0) if g("post_pss_conn") else "n/a",
                 (g("ksm_saved_pct").fmt(1) + " %") if g("ksm_saved_pct") and g("ksm_saved_pct").ok() else "n/a"))
         w("")
-        if ascii_plots.get("memory"):
-            w("```")
-            w(ascii_plots["memory"])
-            w("```")
-            w("")
+        img(w, ascii_plots, "memory", "idle-memory", "memory per idle connection")
         w("## KSM")
         w("")
         w("*anon* is the server's anonymous memory in physical pages (frames "
@@ -352,15 +393,11 @@ def report(outdir, env, idle, load, ascii_plots, idle_rows, load_rows):
                 g("ksmd_s_per_mib").fmt(3) if g("ksmd_s_per_mib") else "n/a",
                 g("ksmd_share").fmt(3)))
         w("")
-        if ascii_plots.get("ksm"):
-            w("```")
-            w(ascii_plots["ksm"])
-            w("```")
-            w("")
+        img(w, ascii_plots, "ksm", "ksm-convergence", "KSM merging over time")
     if load:
         w("## Throughput and latency")
         w("")
-        w("`loadgen`: each client logs in as its own user, selects INBOX and "
+        w("`loadgen`: clients log in (two per user), select INBOX and "
           "issues, back to back, ops drawn with the weights fetch 35 "
           "(half one whole message, half headers and ENVELOPE of 20), store "
           "15, expunge 5 (STORE \\\\Deleted + EXPUNGE, two commands), append 5, "
@@ -391,35 +428,72 @@ def report(outdir, env, idle, load, ascii_plots, idle_rows, load_rows):
                 cells.append("%s / %s" % (a.fmt(2), b.fmt(2)) if a.ok() else "n/a")
             w("| %s | %s | %s | %s |" % (peer, variant, c, " | ".join(cells)))
         w("")
-        for k in ("throughput", "fetch_p99"):
-            if ascii_plots.get(k):
-                w("```")
-                w(ascii_plots[k])
-                w("```")
-                w("")
+        img(w, ascii_plots, "throughput", "load-throughput", "throughput")
+        img(w, ascii_plots, "fetch_p99", "load-fetch-p99", "FETCH p99 latency")
+        errs = os.path.join(outdir, "load-errors.txt")
+        if os.path.exists(errs) and os.path.getsize(errs):
+            w("The first failures loadgen described (at most three per run), "
+              "from `build/bench/imap/load-errors.txt`:")
+            w("")
+            w("```")
+            with open(errs) as f:
+                lines = f.read().splitlines()
+            for line in lines[:12]:
+                w(line[:160])
+            if len(lines) > 12:
+                w("... (%d more)" % (len(lines) - 12))
+            w("```")
+            w("")
+    if cold:
+        w("## Cold FETCH")
+        w("")
+        w("One user with one INBOX, filled through the server itself; for "
+          "each run the server is started, the page cache dropped (`sync; "
+          "echo 3 > /proc/sys/vm/drop_caches`) and every message fetched "
+          "with one `FETCH 1:* (UID RFC822.SIZE BODY.PEEK[])` "
+          "(`tools/coldfetch.py`, which checks every literal against "
+          "RFC822.SIZE and the count against EXISTS). Time from sending "
+          "FETCH to its tagged OK. dboxd's *uring* and *sync* are its "
+          "storage I/O backends (`DBOX_IO_BACKEND`), on the same store.")
+        w("")
+        w("| peer | I/O | messages | MiB | seconds | MiB/s |")
+        w("|---|---|---:|---:|---:|---:|")
+        for (peer, io), s in cold.items():
+            w("| %s | %s | %s | %s | %s | %s |" % (
+                peer, io, s["messages"].fmt(0), s["mib"].fmt(1),
+                s["secs"].fmt(3), s["mib_s"].fmt(1)))
+        w("")
+        img(w, ascii_plots, "cold", "cold-fetch", "cold FETCH")
     w("## How to read and reproduce")
     w("")
     w("- `bash bench/imap/run.sh` as root; `--quick` for a small trial run. "
       "Settings are environment variables described at the top of the "
       "script; a peer (another server) is one shell function, see "
       "`bench/imap/peers/dovecot.sh`.")
-    w("- The mail is generated by `mkmail` from a fixed seed: every user "
-      "gets different messages (text, HTML alternatives, base64 "
-      "attachments, threads), the same on every run.")
+    w("- The mail is generated by `mkmail` from a fixed seed (text, HTML "
+      "alternatives, base64 attachments, threads), the same on every run, "
+      "and APPENDed through the measured server itself into the first "
+      "user's INBOX; the other users' mail directories are copies of it.")
     w("- Dovecot variants: *default* is Dovecot's built-in settings (one "
       "imap process per connection); *tuned* is `service imap { "
       "client_limit = 5  service_count = 0 }`; *hibernate* moves IDLE "
       "connections to the imap-hibernate process after 5 s. All raise the "
       "process and client limits so that the connection counts fit.")
-    w("- Not measured here yet: dboxd (its peer function is to be added when "
-      "it is ready), module-dependent figures (they need QEMU guests), cold "
-      "FETCH.")
+    w("- dboxd variants: *template* is `ksm = prctl` with workers forked "
+      "from the pre-initialised template (the default), *exec* the same "
+      "with `worker_spawn = exec`. dboxd is not started through `ksm-exec`: "
+      "its workers mark themselves; its master, login and auth processes "
+      "stay unmerged. *+quickack* is the same server measured with "
+      "`loadgen --quickack` (see the text).")
+    w("- Not measured here: module-dependent variants (dboxd with ksmgroup, "
+      "Dovecot attached by ksmgroupd) need a QEMU guest and are in "
+      "bench/ksmgroupd.")
     w("")
     with open(os.path.join(outdir, "report.md"), "w") as f:
         f.write("\n".join(L))
 
 
-def write_summary(outdir, idle, load):
+def write_summary(outdir, idle, load, cold):
     with open(os.path.join(outdir, "summary.txt"), "w") as f:
         for key, s in idle.items():
             f.write("idle peer=%s variant=%s n=%s runs=%d" % (key + (s["runs"],)))
@@ -427,6 +501,9 @@ def write_summary(outdir, idle, load):
                 if s[k].ok():
                     f.write(" %s=%.3f" % (k, s[k].med()))
             f.write("\n")
+        for key, s in cold.items():
+            f.write("cold peer=%s io=%s runs=%d secs=%.3f mib_s=%.1f\n"
+                    % (key + (s["runs"], s["secs"].med(), s["mib_s"].med())))
         for key, s in load.items():
             f.write("load peer=%s variant=%s clients=%s runs=%d" % (key + (s["runs"],)))
             for k in sorted(x for x in s if x != "runs"):
@@ -443,11 +520,12 @@ def main():
     idle_rows = read_kv(os.path.join(outdir, "idle.txt"))
     load_rows = read_kv(os.path.join(outdir, "load.txt"))
     series = read_kv(os.path.join(outdir, "ksm-series.txt"))
+    cold = cold_stats(read_kv(os.path.join(outdir, "cold.txt")))
     idle = idle_stats(idle_rows)
     load = load_stats(load_rows)
-    write_summary(outdir, idle, load)
-    ascii_plots = plots(outdir, idle, load, series)
-    report(outdir, env, idle, load, ascii_plots, idle_rows, load_rows)
+    write_summary(outdir, idle, load, cold)
+    ascii_plots = plots(outdir, idle, load, series, cold)
+    report(outdir, env, idle, load, ascii_plots, idle_rows, load_rows, cold)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -159,6 +161,7 @@ static int lg_vcmd(struct lg_conn *c, const char *fmt, va_list ap)
 	if (c->tags_left == 0)
 		c->tag_wait = c->tag_next;
 	c->tag_next++;
+	c->run->tags_sent++;
 	c->tags_left++;
 	c->tags_total++;
 	return 0;
@@ -240,7 +243,7 @@ static void lg_ready(struct lg_conn *c, uint64_t now)
 
 	c->state = LG_S_READY;
 	c->next_at = now + (uint64_t)(run->o.think_ms * 1e6);
-	if (!run->stop && run->o.think_ms <= 0)
+	if (!run->stop && !run->draining && run->o.think_ms <= 0)
 		lg_next_op(c);
 }
 
@@ -356,6 +359,10 @@ static void lg_op_tagged(struct lg_conn *c, const struct lg_tagged *t)
 	now = lg_now();
 	if (c->os.race)
 		run->races++;
+	if (c->cmd == LG_C_APPEND)
+		run->appended++;
+	else if (c->cmd == LG_C_EXPUNGE)
+		run->expunged += c->os.expunges;
 	if (lg_counting(run, now)) {
 		lg_record(run, c->cmd, now - c->t_start);
 		run->commands += c->tags_total;
@@ -419,6 +426,7 @@ static void lg_tagged(struct lg_conn *c, const struct imap_resp *r)
 		return;
 	}
 	t.index = c->tags_total - c->tags_left;
+	c->run->tags_checked++;
 	c->tag_wait++;
 	c->tags_left--;
 	if (t.status == LG_OK && t.code_len > 11 &&
@@ -494,13 +502,23 @@ static void lg_input(struct lg_conn *c)
 	for (;;) {
 		ssize_t n = imap_rbuf_fill(&c->in, c->fd);
 
+		/* diagnostic: acknowledge at once, so that a server whose
+		 * small writes wait for our ACK (Nagle) is not held up by
+		 * our delayed ACK; the kernel clears the flag by itself */
+		if (n > 0 && c->run->o.quickack)
+			setsockopt(c->fd, IPPROTO_TCP, TCP_QUICKACK, &(int){ 1 },
+				   sizeof(int));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN)
 			return;
 		if (n <= 0) {
-			if (c->state == LG_S_CLOSING && n == 0) {
-				/* LOGOUT done: log in again right away */
+			/* LOGOUT done: log in again right away. Dovecot
+			 * sometimes ends the connection with a reset rather
+			 * than a FIN once LOGOUT is answered; either is the
+			 * end the client asked for. */
+			if (c->state == LG_S_CLOSING &&
+			    (n == 0 || errno == ECONNRESET)) {
 				lg_close(c);
 				c->state = LG_S_WAITING;
 				c->next_at = 0;
@@ -559,11 +577,12 @@ void lg_conn_tick(struct lg_conn *c, uint64_t now)
 
 	switch (c->state) {
 	case LG_S_WAITING:
-		if (!run->stop && now >= c->next_at && run->in_setup < run->o.ramp)
+		if (!run->stop && !run->draining && now >= c->next_at &&
+		    run->in_setup < run->o.ramp)
 			lg_conn_start(c);
 		break;
 	case LG_S_READY:
-		if (!run->stop && now >= c->next_at)
+		if (!run->stop && !run->draining && now >= c->next_at)
 			lg_next_op(c);
 		break;
 	case LG_S_IDLING:

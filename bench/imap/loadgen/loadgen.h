@@ -63,6 +63,7 @@ struct lg_opts {
 	long expect_exists;		/* -1: not checked */
 	unsigned int min_messages, max_messages;
 	bool idle;
+	bool quickack;		/* TCP_QUICKACK after every read (diagnostic) */
 	int trace;		/* connection whose traffic goes to stderr, or -1 */
 	const char *server_pids, *server_name;
 	struct mg_params gen;		/* the APPENDed messages */
@@ -175,6 +176,15 @@ struct lg_run {
 	unsigned int in_setup, ready, dead, setup_once;
 	uint64_t t_start, t_ready, t_measure, t_end;
 	bool measuring, stop;
+	/* after the measured window: no new ops, wait for those in flight,
+	 * so that appended/expunged are exactly what the server did */
+	bool draining;
+	uint64_t t_drain_end;
+	/* whole run, not just the window: tagged responses sent for and
+	 * judged, messages APPENDed (tagged OK) and expunged by this
+	 * run's own EXPUNGE ops (EXPUNGE responses seen during them; exact
+	 * with --per-user 1, where no other connection shares the box) */
+	uint64_t tags_sent, tags_checked, appended, expunged;
 	struct lg_samples lat[LG_C_COUNT];
 	uint64_t commands, errors[LG_E_COUNT], races, reconnects;
 	unsigned int errors_logged;

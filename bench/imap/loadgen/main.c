@@ -10,7 +10,9 @@
  * the last completed (or after --think ms). Once every client is selected
  * and --warmup seconds passed, --duration seconds are measured: commands,
  * latency per command type, errors, and (with --server-pid/--server-name)
- * the server's CPU seconds over exactly that window.
+ * the server's CPU seconds over exactly that window. Then no new op
+ * starts; the ops and logins in flight finish before the report, so
+ * "appended" and "expunged" in the summary are what the server did.
  *
  * Idle mode (--idle): --clients connections log in, SELECT (checking
  * --expect-exists), IDLE, and are held; "ready connections=N dead=D
@@ -75,7 +77,10 @@ static void lg_usage(void)
 "      --expect-exists N  SELECT must report N messages\n"
 "      --ramp N           connections in login at once (32)\n"
 "      --max-errors N     errors described on stderr (10)\n"
-"      --trace CONN       copy connection CONN's responses to stderr\n");
+"      --trace CONN       copy connection CONN's responses to stderr\n"
+"      --quickack         TCP_QUICKACK after every read: diagnoses a server\n"
+"                         whose replies wait for delayed ACKs (Nagle); no\n"
+"                         real client does this\n");
 	exit(2);
 }
 
@@ -124,7 +129,8 @@ static bool lg_user_fmt_ok(const char *fmt)
 static void lg_parse(struct lg_opts *o, int argc, char **argv)
 {
 	enum { O_BASE = 256, O_PER_USER, O_MAILBOX, O_MIN, O_MAX, O_MEDIAN,
-	       O_MAXATT, O_IDLE, O_HOLD, O_EXPECT, O_RAMP, O_MAXERR, O_TRACE };
+	       O_MAXATT, O_IDLE, O_HOLD, O_EXPECT, O_RAMP, O_MAXERR, O_TRACE,
+	       O_QUICKACK };
 	static const struct option opts[] = {
 		{ "clients", required_argument, NULL, 'c' },
 		{ "user-fmt", required_argument, NULL, 'u' },
@@ -150,6 +156,7 @@ static void lg_parse(struct lg_opts *o, int argc, char **argv)
 		{ "ramp", required_argument, NULL, O_RAMP },
 		{ "max-errors", required_argument, NULL, O_MAXERR },
 		{ "trace", required_argument, NULL, O_TRACE },
+		{ "quickack", no_argument, NULL, O_QUICKACK },
 		{ NULL, 0, NULL, 0 }
 	};
 	static char host[256];
@@ -205,6 +212,7 @@ static void lg_parse(struct lg_opts *o, int argc, char **argv)
 		case O_RAMP: o->ramp = atoi(optarg); break;
 		case O_MAXERR: o->max_errors = atoi(optarg); break;
 		case O_TRACE: o->trace = atoi(optarg); break;
+		case O_QUICKACK: o->quickack = true; break;
 		default: lg_usage();
 		}
 	}
@@ -307,7 +315,19 @@ static bool lg_phase_load(struct lg_run *run, uint64_t now)
 	}
 	if (now < run->t_end)
 		return false;
-	lg_cpu_mark(run, &run->cpu1);
+	if (!run->draining) {
+		lg_cpu_mark(run, &run->cpu1);
+		run->draining = true;
+		run->t_drain_end = now + (uint64_t)(run->o.timeout * 1e9);
+	}
+	/* ops and logins in flight finish (or time out in lg_conn_tick) */
+	for (unsigned int i = 0; i < run->o.clients; i++) {
+		enum lg_state s = run->conns[i].state;
+
+		if (s != LG_S_READY && s != LG_S_WAITING && s != LG_S_CLOSING &&
+		    s != LG_S_DEAD)
+			return now >= run->t_drain_end;
+	}
 	return true;
 }
 
@@ -344,7 +364,7 @@ static void lg_loop(struct lg_run *run)
 		for (int i = 0; i < n; i++) {
 			if (evs[i].data.ptr == NULL) {
 				/* a signal: stop (load mode reports what it has) */
-				if (!run->o.idle && run->measuring) {
+				if (!run->o.idle && run->measuring && !run->draining) {
 					run->t_end = lg_now();
 					lg_cpu_mark(run, &run->cpu1);
 				}

@@ -227,6 +227,13 @@ static int lg_expunge_tagged(struct lg_conn *c, const struct lg_tagged *t,
 	if (lg_tagged_ok(c, t, err_r, error_r) < 0)
 		return -1;
 	if (t->index == 1 && c->os.expunges == 0) {
+		/* another connection of the user may have expunged it and
+		 * had it reported to us before our STORE (seen with Dovecot:
+		 * 2 of 774 EXPUNGEs at 2 connections per user) */
+		if (c->run->o.per_user > 1) {
+			c->os.race = true;
+			return 0;
+		}
 		snprintf(lg_msg, sizeof(lg_msg), "EXPUNGE after \\Deleted on message %u "
 			 "expunged nothing", c->os.seq);
 		*error_r = lg_msg;

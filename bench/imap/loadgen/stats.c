@@ -99,6 +99,13 @@ void lg_report(struct lg_run *run)
 	for (int i = 0; i < LG_E_COUNT; i++)
 		printf(" errors_%s=%llu", lg_err_names[i],
 		       (unsigned long long)run->errors[i]);
+	printf(" tags_sent=%llu tags_checked=%llu",
+	       (unsigned long long)run->tags_sent,
+	       (unsigned long long)run->tags_checked);
+	if (!run->o.idle)
+		printf(" appended=%llu expunged=%llu",
+		       (unsigned long long)run->appended,
+		       (unsigned long long)run->expunged);
 	if (run->have_cpu && !run->o.idle)
 		printf(" server_cpu_s=%.2f server_util=%.3f server_procs=%u",
 		       run->cpu1.secs - run->cpu0.secs,

@@ -23,10 +23,36 @@
 # fit (Dovecot's defaults stop at 1,024 imap processes and 1,000 clients
 # per service), and allows 100 connections per user and address.
 #
-# Dovecot refuses to access mail as root: the mail belongs to uid/gid
-# $BENCH_MAIL_UID (61991 unless set), which needs no /etc/passwd entry.
+# Dovecot refuses to access mail as root: user number i (its line in the
+# users file) gets uid/gid $BENCH_MAIL_UID + i (62000 + i unless set),
+# which need no /etc/passwd entry. One uid per user, as on a real host:
+# with one uid for all, 500 imap processes exceed the per-uid inotify
+# limit (fs.inotify.max_user_instances, 128) and Dovecot falls back to
+# polling, which also keeps imap-hibernate from taking IDLE connections.
+# The tuned variant is the exception: its imap processes serve several
+# users each, which Dovecot allows only when they share one uid (a
+# "vmail" user); its 100 processes at N=500 stay under the inotify limit.
 
-BENCH_MAIL_UID=${BENCH_MAIL_UID:-61991}
+BENCH_MAIL_UID=${BENCH_MAIL_UID:-62000}
+
+# peer_users ROOT USERS [shared]: passwd-file lines for the users of file
+# USERS ("name password"), home ROOT/NAME created and owned by the user's
+# uid; with "shared" every user gets $BENCH_MAIL_UID (Dovecot's imap
+# processes that serve several users, client_limit > 1, need one uid)
+peer_users() {
+	local root=$1 name pw i=0 uid
+
+	while read -r name pw; do
+		[[ -n $name ]] || continue
+		uid=$BENCH_MAIL_UID
+		[[ ${3:-} == shared ]] || uid=$((BENCH_MAIL_UID + i))
+		i=$((i + 1))
+		mkdir -p "$root/$name" || return 1
+		chown -R "$uid:$uid" "$root/$name" || return 1
+		echo "$name:{PLAIN}$pw:$uid:$uid::$root/$name::"
+	done < "$2"
+	chmod 755 "$root"
+}
 
 peer_dovecot_conf() {		# FORMAT TUNING PORT MAILROOT WORK
 	local format=$1 tuning=$2 port=$3 root=$4 work=$5
@@ -101,6 +127,25 @@ CONF
 	esac
 }
 
+peer_alive() {		# PID...: true while any of them lives
+	local p
+
+	for p in "$@"; do
+		kill -0 "$p" 2>/dev/null && return 0
+	done
+	return 1
+}
+
+peer_dovecot_wait_file() {	# FILE SECONDS: until it exists and is not empty
+	local i
+
+	for ((i = 0; i < $2 * 10; i++)); do
+		[[ -s $1 ]] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 peer_dovecot_wait_port() {	# PORT SECONDS
 	local i
 
@@ -125,24 +170,21 @@ peer_dovecot() {
 		;;
 	start)
 		local variant=$1 port=$2 root=$3 users=$4 work=$5
-		local format=${variant%%-*} tuning=${variant#*-} name pw
+		local format=${variant%%-*} tuning=${variant#*-}
 
 		mkdir -p "$work/run" "$work/state" "$root" || return 1
 		chmod 755 "$work"
 		peer_dovecot_conf "$format" "$tuning" "$port" "$root" "$work" \
 			> "$work/dovecot.conf" || return 1
-		: > "$work/passwd"
-		while read -r name pw; do
-			[[ -n $name ]] || continue
-			mkdir -p "$root/$name"
-			echo "$name:{PLAIN}$pw:$BENCH_MAIL_UID:$BENCH_MAIL_UID::$root/$name::" \
-				>> "$work/passwd"
-		done < "$users"
-		chown -R "$BENCH_MAIL_UID:$BENCH_MAIL_UID" "$root"
+		# tuned: one imap process serves several users, so one uid
+		peer_users "$root" "$users" $([[ $tuning == tuned ]] && echo shared) \
+			> "$work/passwd" || return 1
 		chmod 644 "$work/passwd"
 		# shellcheck disable=SC2086
-		$PEER_WRAPPER dovecot -c "$work/dovecot.conf" || return 1
-		if ! peer_dovecot_wait_port "$port" 20; then
+		${PEER_WRAPPER:-} dovecot -c "$work/dovecot.conf" || return 1
+		# the daemonised master may listen before it writes its pid
+		if ! peer_dovecot_wait_port "$port" 20 ||
+		   ! peer_dovecot_wait_file "$work/run/master.pid" 20; then
 			echo "dovecot did not listen on $port; log:" >&2
 			tail -5 "$work/dovecot.log" >&2
 			return 1
@@ -156,9 +198,10 @@ peer_dovecot() {
 		# the tree, to wait for every process and not just the master
 		tree=$(mem_tree "$pid")
 		kill -TERM "$pid" 2>/dev/null
+		# until every process of the tree is gone (kill -0 of a list
+		# fails as soon as one of them is)
 		for ((i = 0; i < 300; i++)); do
-			# shellcheck disable=SC2086
-			kill -0 $tree 2>/dev/null || return 0
+			peer_alive $tree || return 0
 			sleep 0.1
 		done
 		echo "dovecot ($work) did not stop within 30 s" >&2
