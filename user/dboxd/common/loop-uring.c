@@ -1,11 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The io_uring backend of the event loop: one ring per process, a multishot
- * POLL_ADD per watched descriptor. The request context (struct loop_poll)
- * is what user_data carries; an io that is removed or changes its events
- * cancels its request and detaches it (req->io = NULL), and the request is
- * freed when its last completion (one without IORING_CQE_F_MORE) arrives, so
- * a late completion never reaches freed memory.
+ * The io_uring backend of the event loop: one ring per process, a one-shot
+ * POLL_ADD per watched descriptor, armed again as its completion is
+ * dispatched. The request context (struct loop_poll) is what user_data
+ * carries; an io that is removed or changes its events cancels its request
+ * and detaches it (req->io = NULL), and the request is freed when its
+ * completion arrives, so a late completion never reaches freed memory.
+ *
+ * Not multishot: POLL_REMOVE fails with EALREADY when it meets a request
+ * whose wake-up is queued but not yet run (with deferred task work: the
+ * peer wrote just before we removed the watch), and a multishot request
+ * then stays armed for good, holding a reference to a file we closed. For
+ * a connection that means no FIN after LOGOUT for as long as the worker
+ * lives. A one-shot request ends with that very wake-up instead.
  *
  * The ring is shared with the storage (dboxd_loop_share_uring): its
  * requests have the low bit of user_data set (our loop_poll pointers never
@@ -109,11 +116,11 @@ static int uring_init(struct dboxd_loop *loop, const char **error_r)
 	}
 	if ((u->ring.features & IORING_FEAT_EXT_ARG) == 0 ||
 	    (u->ring.features & IORING_FEAT_FAST_POLL) == 0) {
-		/* Multishot poll and timed waits need 5.13+; such a kernel
-		   gets epoll rather than a half-working ring. */
+		/* Timed waits and fast poll need 5.11+; such a kernel gets
+		   epoll rather than a half-working ring. */
 		io_uring_queue_exit(&u->ring);
 		free(u);
-		*error_r = "io_uring lacks EXT_ARG/FAST_POLL (kernel older than 5.13)";
+		*error_r = "io_uring lacks EXT_ARG/FAST_POLL (kernel older than 5.11)";
 		return -1;
 	}
 	loop->backend = u;
@@ -169,7 +176,7 @@ static void uring_arm(struct dboxd_io *io)
 		dboxd_fatal("out of memory");
 	req->io = io;
 	sqe = uring_sqe(u);
-	io_uring_prep_poll_multishot(sqe, io->fd, uring_poll_mask(io->events));
+	io_uring_prep_poll_add(sqe, io->fd, uring_poll_mask(io->events));
 	io_uring_sqe_set_data(sqe, req);
 	io->backend_req = req;
 }
@@ -228,9 +235,10 @@ static void uring_dispatch(struct uring_done *d)
 		}
 	}
 	if ((d->flags & IORING_CQE_F_MORE) == 0) {
-		/* The request ended. If it was still the io's current one
-		   (the kernel ended the multishot, e.g. CQ overflow), arm a
-		   new one. */
+		/* The request ended (one-shot). If it was still the io's
+		   current one, arm the next before the callback runs: the
+		   callback may change or remove it, and a descriptor still
+		   ready is reported again at once (level-triggered). */
 		if (io != NULL && io->backend_req == req) {
 			io->backend_req = NULL;
 			uring_arm(io);

@@ -3,9 +3,10 @@
  * The event loop of a dboxd process: file descriptor readiness and timers.
  *
  * Two backends behind one ops table:
- *   uring  one io_uring per process (liburing): a multishot POLL_ADD per
- *          watched descriptor, whose request context (struct loop_poll) is
- *          packed into user_data; timers by the wait timeout.
+ *   uring  one io_uring per process (liburing): a one-shot POLL_ADD per
+ *          watched descriptor, armed again when it fires, whose request
+ *          context (struct loop_poll) is packed into user_data; timers by
+ *          the wait timeout. (Not multishot: see loop-uring.c.)
  *   epoll  level-triggered epoll, the fallback where io_uring is refused
  *          (ENOSYS, EPERM from kernel.io_uring_disabled or seccomp, or
  *          ENOMEM from RLIMIT_MEMLOCK on older kernels).
@@ -14,8 +15,8 @@
  *
  * Readiness contract, the same for both backends: a callback for READ must
  * either read until EAGAIN or drop READ from the events it watches; setting
- * the events again re-checks readiness at once. (A multishot poll reports
- * edges, epoll levels; code following this rule works with both.)
+ * the events again re-checks readiness at once. (Code following this rule
+ * does not depend on whether a backend reports edges or levels.)
  *
  * Callbacks may add and remove any io or timer, including their own.
  */

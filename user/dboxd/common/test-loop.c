@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <liburing.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -107,6 +108,51 @@ static void test_backend(enum dboxd_loop_backend backend)
 	dboxd_loop_destroy(&ctx.loop);
 }
 
+static void nop_cb(void *context, unsigned int events)
+{
+	(void)context;
+	(void)events;
+}
+
+/*
+ * A watch removed and its descriptor closed while an event for it is on
+ * its way (the peer wrote just before): the socket must really close, so
+ * the peer reads end-of-file. A poll request the removal failed to cancel
+ * would keep the file open for as long as the loop lives; a server then
+ * never ends a connection after LOGOUT. With the uring backend's deferred
+ * task work the race is deterministic: the peer's write queues the
+ * completion, the removal is submitted before it runs.
+ */
+static void test_remove_racing_event(enum dboxd_loop_backend backend)
+{
+	const char *name = dboxd_loop_backend_name(backend), *error;
+	struct dboxd_loop *loop;
+	struct dboxd_io *io;
+	bool eof = false;
+	char buf[8];
+	int sv[2];
+
+	if (dboxd_loop_create(backend, &loop, &error) < 0) {
+		tap_skip(name, error);
+		return;
+	}
+	socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv);
+	io = dboxd_io_add(loop, sv[0], DBOXD_IO_READ, nop_cb, NULL);
+	dboxd_loop_run_once(loop, 0);		/* the watch is armed */
+	(void)write(sv[1], "x", 1);
+	dboxd_io_remove(&io);
+	close(sv[0]);
+	for (int i = 0; i < 20 && !eof; i++) {
+		dboxd_loop_run_once(loop, 10);
+		eof = recv(sv[1], buf, sizeof(buf), MSG_DONTWAIT) == 0 ||
+		      errno == ECONNRESET;
+	}
+	tap_ok(eof, "%s: a descriptor closed with an event in flight closes",
+	       name);
+	close(sv[1]);
+	dboxd_loop_destroy(&loop);
+}
+
 struct ring_result {
 	int done;
 	int32_t res;
@@ -185,6 +231,8 @@ int main(void)
 
 	test_backend(DBOXD_LOOP_URING);
 	test_backend(DBOXD_LOOP_EPOLL);
+	test_remove_racing_event(DBOXD_LOOP_URING);
+	test_remove_racing_event(DBOXD_LOOP_EPOLL);
 	test_uring_restrictions();
 	if (dboxd_loop_create(DBOXD_LOOP_AUTO, &loop, &error) < 0) {
 		tap_ok(false, "auto picks a backend: %s", error);
