@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <stdio.h>
@@ -218,4 +219,13 @@ int dboxd_fd_set_nonblock(int fd)
 	if (flags < 0)
 		return -1;
 	return fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+}
+
+void dboxd_socket_set_nodelay(int fd)
+{
+	int one = 1;
+
+	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0 &&
+	    errno != EOPNOTSUPP && errno != ENOPROTOOPT)
+		dboxd_debug("TCP_NODELAY: %m");
 }

@@ -27,5 +27,10 @@ void dboxd_sockaddr_format(const struct sockaddr *sa, char *ip, size_t size,
 bool dboxd_sockaddr_is_loopback(const struct sockaddr *sa);
 
 int dboxd_fd_set_nonblock(int fd);
+/* TCP_NODELAY on an accepted connection: a reply is written in several
+   pieces, and with Nagle its last segment waits for the client's delayed
+   ACK (40 ms on Linux) whenever an earlier one is unacknowledged. Does
+   nothing on a Unix socket. */
+void dboxd_socket_set_nodelay(int fd);
 
 #endif

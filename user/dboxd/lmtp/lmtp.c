@@ -746,6 +746,7 @@ static void lmtp_listen_cb(void *context, unsigned int events)
 			dboxd_fatal("out of memory");
 		s->fd = fd;
 		s->local = session_is_local(fd);
+		dboxd_socket_set_nodelay(fd);
 		dboxd_buf_init(&s->in, true);
 		dboxd_buf_init(&s->out, false);
 		dboxd_buf_init(&s->data, true);

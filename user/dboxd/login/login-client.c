@@ -54,6 +54,8 @@ void login_client_create(int fd, bool implicit_tls)
 	c->fd = fd;
 	c->proxy_fd = -1;
 	c->implicit_tls = implicit_tls;
+	/* the option stays with the socket when it is passed to the worker */
+	dboxd_socket_set_nodelay(fd);
 	if (getpeername(fd, (struct sockaddr *)&ss, &len) == 0) {
 		dboxd_sockaddr_format((struct sockaddr *)&ss, c->ip,
 				      sizeof(c->ip), &c->port);
