@@ -18,6 +18,7 @@
 #include "dbox-log.h"
 #include "dbox-private.h"
 #include "dbox-view.h"
+#include "io/dbox-io-internal.h"
 
 enum item_state {
 	ITEM_PENDING,
@@ -86,6 +87,35 @@ static void item_plan(struct fetch_item *item, const struct dbox_mail *mail,
 }
 
 static void read_done(void *context, int64_t result);
+static void fetch_pump(struct dbox_fetch *fetch);
+static void fetch_free_now(struct dbox_fetch *fetch);
+
+/* The end of an item that failed before any I/O, run by dbox_io_run()
+   like a read's: delivering it at once would call the caller back from
+   inside dbox_fetch_start(), before it could wait for the callback. */
+static void early_fail_done(void *context, int64_t result ATTR_UNUSED)
+{
+	struct fetch_item *item = context;
+	struct dbox_fetch *fetch = item->fetch;
+
+	fetch->in_flight--;
+	item->state = ITEM_DONE;
+	if (fetch->cancelled) {
+		if (fetch->in_flight == 0)
+			fetch_free_now(fetch);
+		return;
+	}
+	fetch_pump(fetch);
+}
+
+static void item_fail_early(struct dbox_fetch *fetch, struct fetch_item *item,
+			    enum dbox_error err, const char *error)
+{
+	item_fail(item, err, error);
+	item->state = ITEM_READING;
+	fetch->in_flight++;
+	dbox_io_defer(fetch->box->storage->io, false, early_fail_done, item);
+}
 
 static void item_submit(struct dbox_fetch *fetch, struct fetch_item *item)
 {
@@ -94,7 +124,8 @@ static void item_submit(struct dbox_fetch *fetch, struct fetch_item *item)
 	int idx = dbox_view_find(box, item->req.uid);
 
 	if (idx < 0) {
-		item_fail(item, DBOX_ERROR_EXPUNGED, "Message was expunged");
+		item_fail_early(fetch, item, DBOX_ERROR_EXPUNGED,
+				"Message was expunged");
 		return;
 	}
 	item_plan(item, &box->mails[idx], &box->priv[idx]);
@@ -102,7 +133,7 @@ static void item_submit(struct dbox_fetch *fetch, struct fetch_item *item)
 					 &box->priv[idx], &item->loc,
 					 &error) < 0) {
 		item->loc.fd = -1;
-		item_fail(item, dbox_last_error(), error);
+		item_fail_early(fetch, item, dbox_last_error(), error);
 		return;
 	}
 	item->want = item->loc.msg_header_size + item->part_start +
@@ -176,8 +207,8 @@ static void fetch_free_now(struct dbox_fetch *fetch)
 }
 
 /* Deliver what is ready, in order, and keep the window full. Items that
-   fail before any I/O (expunged) are done at once and delivered on the
-   next round, so this loops rather than recursing. */
+   fail before any I/O (expunged) complete through dbox_io_defer(), so the
+   caller's callback only ever runs from dbox_io_run(). */
 static void fetch_pump(struct dbox_fetch *fetch)
 {
 	struct fetch_item *item;
