@@ -18,7 +18,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 DEFAULT = ["test_process", "test_auth", "test_protocol", "test_extensions",
            "test_badinput", "test_clients", "test_dovecot", "test_lmtp",
-           "test_async"]
+           "test_async", "test_load"]
 
 
 def tests_of(mod):

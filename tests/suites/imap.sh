@@ -4,7 +4,8 @@
 # dboxd, the IMAP server (user/dboxd): its C unit tests (test-*.c next to
 # the code), the end-to-end tests of tests/imap/ (real dboxd as root on
 # high loopback ports, real clients: Python imaplib, curl, openssl, mbsync,
-# swaks, Dovecot 2.3 for comparison; test_seccomp and test_lmtp_tls run
+# swaks, Dovecot 2.3 for comparison, the project's load generator
+# bench/imap/loadgen; test_seccomp and test_lmtp_tls run
 # after run.py's default modules), and one QEMU guest (6.12) with the
 # ksmgroup module loaded, where the workers must join dboxd's merge group
 # and their pages merge (tests/imap/guest-ksm.sh).
@@ -24,7 +25,9 @@ PYTHON=/usr/bin/python3
 
 mkdir -p "$RESULTS"
 : > "$LOG"
-if ! make -C user/dboxd -j2 all >>"$LOG" 2>&1; then
+# bench/imap: loadgen and mkmail, the load generator test_load drives
+if ! make -C user/dboxd -j2 all >>"$LOG" 2>&1 ||
+   ! make -C bench/imap -j2 >>"$LOG" 2>&1; then
 	echo "imap: build failed, see $LOG" >&2
 	exit 1
 fi

@@ -200,6 +200,8 @@ static void mg_message_id(const struct mg_params *p, uint64_t index,
 		 (unsigned long long)index, domains[index % N(domains)]);
 }
 
+#define MG_DATE_SLOTS	(10ULL * 365 * 24 * 3)
+
 static time_t mg_date(const struct mg_params *p, uint64_t index)
 {
 	struct bench_rng r;
@@ -207,7 +209,10 @@ static time_t mg_date(const struct mg_params *p, uint64_t index)
 	mg_stream(&r, p, index, MG_S_THREAD);
 	bench_rng_next(&r);
 	bench_rng_next(&r);
-	return MG_BASE_DATE + (time_t)index * 1200 +
+	/* one message per 20 minutes, over at most ten years: loadgen's
+	   indexes carry the connection in their high bits, which would
+	   otherwise date its APPENDs in the year 165347 */
+	return MG_BASE_DATE + (time_t)(index % MG_DATE_SLOTS) * 1200 +
 	       (time_t)bench_rng_below(&r, 1200);
 }
 
