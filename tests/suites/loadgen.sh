@@ -264,23 +264,31 @@ check_load() {		# STATUS OUTPUT WHAT
 dovecot_tests || ok 1 "the Dovecot tests could not go on"
 
 # --- against a broken server: loadgen must fail ---------------------------------
-fake_test() {		# MODE
-	local mode=$1 port out r
-
+fake_start() {		# MODE: starts the fake server, sets $port
 	rm -f "$S/fake.port"
-	python3 bench/imap/tests/fake-server.py "$mode" "$S/fake.port" 2>> "$LOG" &
+	python3 bench/imap/tests/fake-server.py "$1" "$S/fake.port" 2>> "$LOG" &
 	FAKE=$!
 	for ((i = 0; i < 100; i++)); do
 		[[ -s $S/fake.port ]] && break
 		sleep 0.05
 	done
 	port=$(cat "$S/fake.port")
-	out=$(timeout 30 "$BIN/loadgen" -c 2 -d 1 -W 0 -T 3 "127.0.0.1:$port" 2>&1)
-	r=$?
-	echo "$out" >> "$LOG"
+}
+fake_stop() {
 	kill "$FAKE" 2>/dev/null
 	wait "$FAKE" 2>/dev/null
 	FAKE=
+}
+fake_test() {		# MODE WHAT DESCRIPTION [LOADGEN-ARGS]
+	local mode=$1 port out r
+
+	fake_start "$mode"
+	# shellcheck disable=SC2086
+	out=$(timeout 30 "$BIN/loadgen" -c 2 -d 1 -W 0 -T 3 ${4:-} \
+		"127.0.0.1:$port" 2>&1)
+	r=$?
+	echo "$out" >> "$LOG"
+	fake_stop
 	[[ $r == 1 && $(kv errors "$(grep ^summary <<< "$out")") -gt 0 ]]
 	ok $? "loadgen against a server that $2: exit 1, errors counted" "exit $r"
 	grep -q "loadgen: conn .*$3" <<< "$out"
@@ -289,6 +297,20 @@ fake_test() {		# MODE
 fake_test garbage "answers garbage" protocol
 fake_test close "closes mid-command" closed
 fake_test wrongtag "answers with a wrong tag" "tag we never sent: Z999"
+fake_test flags "reports a STORE's flag wrong" "FLAGS \(lack\|still have\) it" \
+	"-m store=1"
+# The same answers with two connections per user are what the other
+# connection's STORE could have caused: races, not errors.
+fake_start flags
+out=$(timeout 30 "$BIN/loadgen" -c 2 --per-user 2 -d 1 -W 0 -T 3 -m store=1 \
+	"127.0.0.1:$port" 2>&1)
+r=$?
+echo "$out" >> "$LOG"
+fake_stop
+s=$(grep ^summary <<< "$out")
+[[ $r == 0 && $(kv errors "$s") == 0 && $(kv races "$s") -gt 0 ]]
+ok $? "loadgen, 2 connections per user: a STORE's flag reported otherwise is a race" \
+	"exit $r: $s"
 
 # no server at all (idle mode: load mode would retry for 30 s)
 out=$(timeout 30 "$BIN/loadgen" --idle --hold 0.5 -c 2 -T 2 "127.0.0.1:1" 2>&1)

@@ -7,7 +7,9 @@
  * Races between connections of one user are expected, not errors: a
  * message another connection expunged may be missing from a FETCH that
  * ends in [EXPUNGEISSUED] (RFC 4315 section 3 / Dovecot's wording). They
- * are counted as races.
+ * are counted as races, and so is a STORE whose FETCH shows the flag as
+ * another connection of the user left it (one user per connection keeps
+ * that check strict).
  */
 #include <stdio.h>
 #include <string.h>
@@ -184,6 +186,12 @@ static int lg_store_fetch(struct lg_conn *c, const struct lg_fetch *f,
 		return 0;
 	set = f->flags & lg_store_flags[os->flag].bit;
 	os->seen[0]++;
+	/* Another connection of the user may change the same flag while
+	 * ours is in flight; the server reports the state it then has. */
+	if (set != os->plus && c->run->o.per_user > 1) {
+		os->race = true;
+		return 0;
+	}
 	if (set != os->plus) {
 		snprintf(lg_msg, sizeof(lg_msg), "STORE %c%s: message %u FLAGS %s it",
 			 os->plus ? '+' : '-', lg_store_flags[os->flag].name,
@@ -315,7 +323,15 @@ static int lg_append_tagged(struct lg_conn *c, const struct lg_tagged *t,
 		return -1;
 	}
 	/* RFC 3501 6.3.11: the server SHOULD send EXISTS for an APPEND to
-	 * the selected mailbox right away; both servers we measure do */
+	 * the selected mailbox right away. Both servers we measure do with
+	 * one connection per user; with two, Dovecot 2.3 once did not (in
+	 * 15,000 commands, the other connection expunging meanwhile): a
+	 * SHOULD under concurrency, so a race there, an error otherwise */
+	if (c->exists + os->expunges < os->exists_before + 1 &&
+	    c->run->o.per_user > 1) {
+		os->race = true;
+		return 0;
+	}
 	if (c->exists + os->expunges < os->exists_before + 1) {
 		snprintf(lg_msg, sizeof(lg_msg), "APPEND not announced: EXISTS %u, "
 			 "was %u, %u expunged", c->exists, os->exists_before,

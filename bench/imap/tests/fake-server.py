@@ -12,6 +12,11 @@ then misbehaves on the first command after SELECT:
     garbage   answers a line that is no IMAP response
     close     closes the connection without answering
     wrongtag  answers OK with a tag that was never sent
+    flags     answers each STORE with FLAGS that lack the flag it added
+              (or keep the one it removed); run loadgen with -m store=1.
+              With one connection per user that is an error; with more
+              it is what another connection's STORE could have caused,
+              a race
 """
 import os
 import socket
@@ -38,6 +43,12 @@ def serve(conn, mode):
             conn.sendall(b"\x00\x01 this is not IMAP }{\r\n")
         elif mode == "wrongtag":
             conn.sendall(b"Z999 OK done\r\n")
+        elif mode == "flags" and cmd == b"STORE":
+            # "STORE 1 +FLAGS (\\Seen)": report the opposite
+            seq, item, flag = parts[2].split(b" ", 2)
+            flags = b"" if item.startswith(b"+") else flag.strip(b"()\r\n")
+            conn.sendall(b"* " + seq + b" FETCH (FLAGS (" + flags +
+                         b"))\r\n" + tag + b" OK stored\r\n")
         else:
             break
     conn.close()
