@@ -208,6 +208,44 @@ def test_killed_worker_only_drops_that_user(s):
     a2.logout()
 
 
+def test_connection_sent_to_a_dying_worker_goes_to_a_new_one(s):
+    """The master hands a login to the user's worker; the worker dies
+    before it took the connection (stopped, then killed, so that the
+    CLIENT message is certainly waiting unread in its socket). The login
+    must still succeed, served by a new worker; the connection the dead
+    worker had taken dies with it."""
+    a = s.login("alice")
+    a.select("INBOX")
+    uid = s.users["alice"][0]
+    old = [p for p, u in roles(s) if u == uid]
+    check(len(old) == 1, "alice's workers: %r" % old)
+    os.kill(old[0], signal.SIGSTOP)
+    try:
+        handed = s.log_text().count("user alice logged in")
+        r = s.raw()
+        r.send("L1 LOGIN alice secret\r\n")
+        check(wait_for(lambda: s.log_text().count("user alice logged in")
+                       > handed, 10), "the master never handed the login")
+        # the CLIENT message is sent right after that log line
+        time.sleep(0.2)
+    finally:
+        os.kill(old[0], signal.SIGKILL)
+    _, res = r.until("L1")
+    check(b" OK " in res, "login to a dying worker: %r" % res)
+    _, res = r.cmd("S1", "SELECT INBOX")
+    check(b" OK " in res, "SELECT after the worker died: %r" % res)
+    new = [p for p, u in roles(s) if u == uid]
+    check(new and old[0] not in new, "still the old worker: %r" % new)
+    check("handing it to a new worker" in s.log_text(), s.log_tail())
+    r.close()
+    try:
+        a.noop()
+        dead = False
+    except Exception:
+        dead = True
+    check(dead, "the dead worker's connection survived it")
+
+
 def test_reload_applies_new_settings(s):
     old = s.raw()
     check(b"dboxd ready." in old.greeting, old.greeting)

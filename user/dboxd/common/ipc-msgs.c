@@ -31,6 +31,8 @@ static const struct dboxd_ipc_msg_def defs[DBOXD_IPC_TYPE_COUNT] = {
 	[DBOXD_IPC_CLIENT]		= { "CLIENT",
 					    8 + 2 * 4 + 2 * S + 4 + PENDING,
 					    DBOXD_IPC_FD_REQUIRED },
+	[DBOXD_IPC_CLIENT_TAKEN]	= { "CLIENT_TAKEN", 8,
+					    DBOXD_IPC_FD_NONE },
 	[DBOXD_IPC_SPAWN]		= { "SPAWN", 8 + 2 * 4 + S,
 					    DBOXD_IPC_FD_REQUIRED },
 	[DBOXD_IPC_SPAWNED]		= { "SPAWNED", 8 + 4 + S,

@@ -42,6 +42,10 @@ enum dboxd_ipc_type {
 	/* M->W: u64 conn_id, str tag, bytes pending input, u32 flags,
 	   str ip, u32 port; fd = the client. */
 	DBOXD_IPC_CLIENT,
+	/* W->M: u64 conn_id. The worker has the connection; it sends this
+	   before it says anything to the client. Until then the master
+	   keeps a copy and hands it to a new worker if this one dies. */
+	DBOXD_IPC_CLIENT_TAKEN,
 
 	/* M->T: u64 spawn_id, u32 uid, u32 gid, str user; fd = the new
 	   worker's channel. The template forks the worker. */

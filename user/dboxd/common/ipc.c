@@ -35,6 +35,12 @@ struct dboxd_ipc {
 	struct ipc_out *out_head, **out_tail;
 	unsigned char *in;	/* receive buffer, DBOXD_IPC_MAX_PAYLOAD+hdr */
 	bool failed;
+	/* The peer is gone (a send met EPIPE, a receive ECONNRESET): send
+	   nothing more, but read what it sent before it went, then fail on
+	   the end of the stream. A dead worker's last messages (the
+	   connections it took) matter to the master. */
+	bool peer_gone;
+	struct dboxd_timer *drain_timer;
 	/* set while a handler runs, so destroy() from inside it is safe */
 	bool dispatching, destroy_pending;
 };
@@ -99,6 +105,7 @@ static void ipc_free(struct dboxd_ipc *ipc)
 	}
 	dboxd_io_remove(&ipc->io);
 	dboxd_timer_remove(&ipc->fail_timer);
+	dboxd_timer_remove(&ipc->drain_timer);
 	close(ipc->fd);
 	free(ipc->in);
 	free(ipc);
@@ -153,6 +160,33 @@ static void ipc_fail(struct dboxd_ipc *ipc, const char *fmt, ...)
 	va_end(args);
 	dboxd_io_set_events(ipc->io, 0);
 	ipc->fail_timer = dboxd_timer_add(ipc->loop, 0, ipc_fail_timeout, ipc);
+}
+
+static void ipc_drain_timeout(void *context)
+{
+	struct dboxd_ipc *ipc = context;
+
+	dboxd_timer_remove(&ipc->drain_timer);
+	ipc_io_cb(ipc, DBOXD_IO_READ);
+}
+
+/* Drop what is queued for the peer, and read (from the loop, never from
+   inside a send) until the stream ends. */
+static void ipc_peer_gone(struct dboxd_ipc *ipc)
+{
+	if (ipc->peer_gone)
+		return;
+	ipc->peer_gone = true;
+	while (ipc->out_head != NULL) {
+		struct ipc_out *out = ipc->out_head;
+
+		ipc->out_head = out->next;
+		ipc_out_free(out);
+	}
+	ipc->out_tail = &ipc->out_head;
+	dboxd_io_set_events(ipc->io, DBOXD_IO_READ);
+	ipc->drain_timer = dboxd_timer_add(ipc->loop, 0, ipc_drain_timeout,
+					   ipc);
 }
 
 /* ---- sending ------------------------------------------------------------ */
@@ -227,6 +261,10 @@ static bool ipc_flush(struct dboxd_ipc *ipc)
 			if (errno == EAGAIN || errno == EWOULDBLOCK ||
 			    errno == ENOBUFS)
 				return false;
+			if (errno == EPIPE || errno == ECONNRESET) {
+				ipc_peer_gone(ipc);
+				return true;
+			}
 			ipc_fail(ipc, "send to %s: %s", ipc->peer,
 				 strerror(errno));
 			return false;
@@ -251,8 +289,8 @@ void dboxd_ipc_send(struct dboxd_ipc *ipc, struct dboxd_ipc_msg *msg, int fd)
 		dboxd_fatal("ipc: building a bad %s message (%zu bytes, fd %d)",
 			    def == NULL ? "unknown" : def->name, len, fd);
 	hdr->len = (uint32_t)len;
-	if (ipc->failed) {
-		/* The owner learnt already; drop quietly. */
+	if (ipc->failed || ipc->peer_gone) {
+		/* The owner learnt already, or will; drop quietly. */
 		if (fd >= 0)
 			close(fd);
 		dboxd_buf_free(&msg->buf);
@@ -395,6 +433,13 @@ static int ipc_receive_one(struct dboxd_ipc *ipc)
 	if (n < 0) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 			return 0;
+		/* The peer closed with our messages unread. A datagram
+		   socket reports that once, before the messages the peer
+		   sent: read on to them and to the end of the stream. */
+		if (errno == ECONNRESET) {
+			ipc_peer_gone(ipc);
+			return 1;
+		}
 		ipc_fail(ipc, "receive from %s: %s", ipc->peer,
 			 strerror(errno));
 		return -1;

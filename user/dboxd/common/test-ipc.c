@@ -148,6 +148,61 @@ static void test_roundtrip(void)
 	dboxd_loop_destroy(&ctx.loop);
 }
 
+/* Run the loop until the endpoint failed (handlers stop it too). */
+static void run_until_failed(struct ctx *ctx)
+{
+	for (int i = 0; i < 20 && !ctx->failed; i++)
+		dboxd_loop_run_once(ctx->loop, 100);
+}
+
+static void send_conn_closed(struct dboxd_ipc *ipc, uint64_t id)
+{
+	struct dboxd_ipc_msg msg;
+
+	dboxd_ipc_msg_init(&msg, DBOXD_IPC_CONN_CLOSED, false);
+	dboxd_ipc_put_u64(&msg, id);
+	dboxd_ipc_send(ipc, &msg, -1);
+}
+
+/*
+ * A peer that sent a message and died: its message is still handled,
+ * then the end of the channel reported, whether the peer died with our
+ * message unread (the socket reports ECONNRESET first) or we only learn
+ * of its death by sending to it (EPIPE). The master relies on this: a
+ * dead worker's last message says which connections it had taken.
+ */
+static void test_dead_peer_last_words(bool unread)
+{
+	struct {
+		struct dboxd_ipc_hdr hdr;
+		uint64_t id;
+	} m = { { DBOXD_IPC_CONN_CLOSED, 8 }, 42 };
+	struct dboxd_ipc_pair pair;
+	struct ctx ctx = { .fd = -1 };
+	struct dboxd_ipc *ipc;
+	const char *error;
+
+	dboxd_loop_create(DBOXD_LOOP_EPOLL, &ctx.loop, &error);
+	dboxd_ipc_pair_create(&pair, &error);
+	ipc = dboxd_ipc_create(ctx.loop, pair.parent_fd, "peer", handlers,
+			       on_error, &ctx);
+	send_raw(pair.child_fd, &m, sizeof(m), -1);
+	if (unread)
+		send_conn_closed(ipc, 7);
+	close(pair.child_fd);
+	if (!unread)
+		send_conn_closed(ipc, 7);
+	run_until_failed(&ctx);
+	tap_ok(ctx.handled == 1 && ctx.id == 42,
+	       "a peer that died %s: the message it sent first is handled",
+	       unread ? "with ours unread" : "before we sent");
+	tap_ok(ctx.failed && strstr(ctx.reason, "closed the channel"),
+	       "a peer that died %s: then its end is reported (%s)",
+	       unread ? "with ours unread" : "before we sent", ctx.reason);
+	dboxd_ipc_destroy(&ipc);
+	dboxd_loop_destroy(&ctx.loop);
+}
+
 int main(void)
 {
 	struct {
@@ -159,6 +214,8 @@ int main(void)
 
 	dboxd_secret_init(&error);
 	test_roundtrip();
+	test_dead_peer_last_words(true);
+	test_dead_peer_last_words(false);
 
 	memset(&m, 0, sizeof(m));
 	m.hdr.type = DBOXD_IPC_CONN_CLOSED;

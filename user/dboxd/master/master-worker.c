@@ -8,6 +8,13 @@
  * worker's channel, queues the user's connections until WORKER_READY, then
  * passes each with a CLIENT message, and adds the worker to the merge group
  * once its pid is known and it is ready.
+ *
+ * A worker can die at any moment (a crash, an OOM kill, an admin's kill),
+ * and the master may learn of it only after it handed the worker another
+ * connection. So the master keeps a copy of each connection it sends until
+ * the worker confirms it (CLIENT_TAKEN, sent before the worker writes to
+ * the client): a connection the dead worker never took goes to a new
+ * worker, once, and its client only notices a slower login.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -38,6 +45,7 @@ struct master_handoff {
 	int fd;
 	char ip[64];
 	unsigned int port;
+	bool rehanded;		/* its first worker died before taking it */
 };
 
 static char self_exe[4096];
@@ -77,10 +85,14 @@ static void handoff_fail(struct master_handoff *h, const char *reason)
 	handoff_free(h);
 }
 
+static struct master_worker *worker_spawn(const struct master_userinfo *u,
+					  const char **error_r);
+
 static void worker_send_client(struct master_worker *w,
 			       struct master_handoff *h)
 {
 	struct dboxd_ipc_msg msg;
+	int copy;
 
 	if (h->deliver) {
 		dboxd_ipc_msg_init(&msg, DBOXD_IPC_DELIVER, false);
@@ -100,9 +112,52 @@ static void worker_send_client(struct master_worker *w,
 	dboxd_ipc_put_u32(&msg, h->flags);
 	dboxd_ipc_put_str(&msg, h->ip);
 	dboxd_ipc_put_u32(&msg, h->port);
-	dboxd_ipc_send(w->ipc, &msg, h->fd);
-	h->fd = -1;
-	handoff_free(h);
+	copy = fcntl(h->fd, F_DUPFD_CLOEXEC, 3);
+	if (copy < 0) {
+		/* out of descriptors: send it without a safety net */
+		dboxd_warn("keeping connection %llu for a retry: %m",
+			   (unsigned long long)h->conn_id);
+		dboxd_ipc_send(w->ipc, &msg, h->fd);
+		h->fd = -1;
+		handoff_free(h);
+		return;
+	}
+	dboxd_ipc_send(w->ipc, &msg, copy);
+	h->next = w->sent;
+	w->sent = h;
+}
+
+/* Sends h to the user's worker, starting one if there is none. */
+static void handoff_to_worker(struct master_conn *conn,
+			      struct master_handoff *h)
+{
+	struct master_worker *w = dboxd_hash_get_str(master_g->workers,
+						     conn->user);
+	const char *error;
+
+	if (w == NULL) {
+		struct master_userinfo u = {
+			.user = conn->user, .uid = conn->uid, .gid = conn->gid,
+			.home = conn->home, .mail = conn->mail,
+		};
+
+		w = worker_spawn(&u, &error);
+		if (w == NULL) {
+			dboxd_error("cannot start a worker for %s: %s",
+				    conn->user, error);
+			handoff_fail(h, "Mail service unavailable, try again");
+			master_conn_free(conn);
+			return;
+		}
+	}
+	conn->worker = w;
+	w->conn_count++;
+	if (w->state == WORKER_READY) {
+		worker_send_client(w, h);
+	} else {
+		*w->queue_tail = h;
+		w->queue_tail = &h->next;
+	}
 }
 
 static void worker_untable(struct master_worker *w)
@@ -117,12 +172,38 @@ static void worker_untable(struct master_worker *w)
 	}
 }
 
-/* The worker is gone (or never came): drop everything that was its. */
-static void worker_free(struct master_worker *w, const char *reason)
+/* Takes h, a connection w was to serve and never took: keeps it on
+   *redo for another worker if that may be tried, or fails it. */
+static void handoff_orphaned(struct master_worker *w, struct master_handoff *h,
+			     const char *reason, bool rehand,
+			     struct master_handoff ***redo_tail)
 {
+	struct master_conn *conn = h->deliver ? NULL :
+				   master_conn_lookup(h->conn_id);
+
+	if (!rehand || conn == NULL || conn->worker != w || h->rehanded ||
+	    master_g->shutting_down) {
+		handoff_fail(h, reason);
+		return;
+	}
+	/* not w's any more: the loop over w's connections keeps it */
+	conn->worker = NULL;
+	master_worker_conn_closed(w);
+	h->rehanded = true;
+	h->next = NULL;
+	**redo_tail = h;
+	*redo_tail = &h->next;
+}
+
+/* The worker is gone (or never came): drop everything that was its.
+   rehand: it died (rather than refused to start), so the connections it
+   never took go to a new worker. */
+static void worker_free(struct master_worker *w, const char *reason,
+			bool rehand)
+{
+	struct master_handoff *redo = NULL, **redo_tail = &redo;
 	unsigned int count;
-	struct master_conn **conns =
-		(struct master_conn **)dboxd_hash_values(master_g->conns, &count);
+	struct master_conn **conns;
 
 	worker_untable(w);
 	master_deliveries_of_worker_gone(w);
@@ -130,8 +211,16 @@ static void worker_free(struct master_worker *w, const char *reason)
 		struct master_handoff *h = w->queue;
 
 		w->queue = h->next;
-		handoff_fail(h, reason);
+		handoff_orphaned(w, h, reason, rehand, &redo_tail);
 	}
+	while (w->sent != NULL) {
+		struct master_handoff *h = w->sent;
+
+		w->sent = h->next;
+		handoff_orphaned(w, h, reason, rehand, &redo_tail);
+	}
+	conns = (struct master_conn **)dboxd_hash_values(master_g->conns,
+							 &count);
 	/* Its connections' sockets died with it. Keep w alive while they
 	   are freed: master_conn_free() decrements w->conn_count. */
 	for (unsigned int i = 0; i < count; i++) {
@@ -140,6 +229,17 @@ static void worker_free(struct master_worker *w, const char *reason)
 	}
 	free(conns);
 	dboxd_ipc_destroy(&w->ipc);
+	while (redo != NULL) {
+		struct master_handoff *h = redo;
+		struct master_conn *conn = master_conn_lookup(h->conn_id);
+
+		redo = h->next;
+		h->next = NULL;
+		dboxd_info("worker %s died before taking connection %llu; "
+			   "handing it to a new worker", w->user,
+			   (unsigned long long)h->conn_id);
+		handoff_to_worker(conn, h);
+	}
 	free(w->user);
 	free(w->home);
 	free(w->mail);
@@ -157,7 +257,7 @@ static void worker_ipc_error(void *context, const char *reason)
 	} else if (w->state != WORKER_EXITING) {
 		dboxd_debug("worker %s: %s", w->user, reason);
 	}
-	worker_free(w, "Mail service unavailable, try again");
+	worker_free(w, "Mail service unavailable, try again", true);
 	master_check_done();
 }
 
@@ -203,7 +303,8 @@ static int worker_failed(void *context, struct dboxd_ipc_reader *r,
 		return -1;
 	dboxd_error("worker %s could not start: %s", w->user, reason);
 	/* It exits by itself; stop sending it anything. */
-	worker_free(w, "Mail storage unavailable, contact the administrator");
+	worker_free(w, "Mail storage unavailable, contact the administrator",
+		    false);
 	return 0;
 }
 
@@ -220,6 +321,25 @@ static int worker_conn_closed(void *context, struct dboxd_ipc_reader *r,
 	if (conn == NULL || conn->worker != w)
 		return -1;
 	master_conn_free(conn);
+	return 0;
+}
+
+static int worker_client_taken(void *context, struct dboxd_ipc_reader *r,
+			       int fd __attribute__((unused)))
+{
+	struct master_worker *w = context;
+	uint64_t id = dboxd_ipc_get_u64(r);
+	struct master_handoff **p = &w->sent, *h;
+
+	if (dboxd_ipc_get_end(r) < 0)
+		return -1;
+	while (*p != NULL && (*p)->conn_id != id)
+		p = &(*p)->next;
+	if (*p == NULL)
+		return -1;	/* never sent to it, or confirmed twice */
+	h = *p;
+	*p = h->next;
+	handoff_free(h);	/* and with it our copy of the descriptor */
 	return 0;
 }
 
@@ -251,6 +371,7 @@ static const struct dboxd_ipc_handler worker_handlers[] = {
 	{ DBOXD_IPC_DELIVERED, worker_delivered },
 	{ DBOXD_IPC_WORKER_FAILED, worker_failed },
 	{ DBOXD_IPC_CONN_CLOSED, worker_conn_closed },
+	{ DBOXD_IPC_CLIENT_TAKEN, worker_client_taken },
 	{ DBOXD_IPC_WORKER_IDLE, worker_idle },
 	{ DBOXD_IPC_NONE, NULL },
 };
@@ -401,10 +522,7 @@ void master_worker_handoff(struct master_conn *conn, const char *tag,
 			   const void *pending, size_t pending_len,
 			   uint32_t flags, int fd)
 {
-	struct master_worker *w = dboxd_hash_get_str(master_g->workers,
-						     conn->user);
 	struct master_handoff *h = calloc(1, sizeof(*h));
-	const char *error;
 
 	if (h == NULL || (h->tag = strdup(tag)) == NULL ||
 	    (h->pending = malloc(pending_len + 1)) == NULL)
@@ -416,30 +534,7 @@ void master_worker_handoff(struct master_conn *conn, const char *tag,
 	h->fd = fd;
 	snprintf(h->ip, sizeof(h->ip), "%s", conn->ip);
 	h->port = conn->port;
-
-	if (w == NULL) {
-		struct master_userinfo u = {
-			.user = conn->user, .uid = conn->uid, .gid = conn->gid,
-			.home = conn->home, .mail = conn->mail,
-		};
-
-		w = worker_spawn(&u, &error);
-		if (w == NULL) {
-			dboxd_error("cannot start a worker for %s: %s",
-				    conn->user, error);
-			handoff_fail(h, "Mail service unavailable, try again");
-			master_conn_free(conn);
-			return;
-		}
-	}
-	conn->worker = w;
-	w->conn_count++;
-	if (w->state == WORKER_READY) {
-		worker_send_client(w, h);
-	} else {
-		*w->queue_tail = h;
-		w->queue_tail = &h->next;
-	}
+	handoff_to_worker(conn, h);
 }
 
 struct master_worker *master_worker_get(const struct master_userinfo *u,
@@ -489,7 +584,7 @@ static int template_spawned(void *context __attribute__((unused)),
 	if (pid == 0) {
 		dboxd_error("worker template could not start a worker for %s: %s",
 			    w->user, reason);
-		worker_free(w, "Mail service unavailable, try again");
+		worker_free(w, "Mail service unavailable, try again", false);
 		return 0;
 	}
 	w->pid = (pid_t)pid;

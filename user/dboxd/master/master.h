@@ -81,6 +81,8 @@ struct master_worker {
 	/* LMTP deliveries sent (or queued) to it and not answered */
 	unsigned int delivery_count;
 	struct master_handoff *queue, **queue_tail;
+	/* connections sent to it that it has not confirmed (CLIENT_TAKEN) */
+	struct master_handoff *sent;
 	bool in_table;		/* master_g->workers has it under user */
 };
 

@@ -191,6 +191,7 @@ static int master_client(void *context __attribute__((unused)),
 	uint32_t flags = dboxd_ipc_get_u32(r);
 	const char *ip = dboxd_ipc_get_str(r);
 	uint32_t port = dboxd_ipc_get_u32(r);
+	struct dboxd_ipc_msg msg;
 
 	(void)port;
 	if (dboxd_ipc_get_end(r) < 0 || !worker_g->initialised ||
@@ -198,6 +199,13 @@ static int master_client(void *context __attribute__((unused)),
 		close(fd);
 		return -1;
 	}
+	/* Ours from now on: the master drops its copy. Flushed before the
+	   client hears from us, so that a master that finds us dead never
+	   hands the connection to another worker after we answered on it. */
+	dboxd_ipc_msg_init(&msg, DBOXD_IPC_CLIENT_TAKEN, false);
+	dboxd_ipc_put_u64(&msg, conn_id);
+	dboxd_ipc_send(worker_g->ipc, &msg, -1);
+	dboxd_ipc_flush_blocking(worker_g->ipc);
 	dboxd_timer_remove(&worker_g->linger_timer);
 	imap_client_create(conn_id, fd, tag, pending, pending_len, flags, ip);
 	return 0;
