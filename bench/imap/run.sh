@@ -92,6 +92,7 @@ KSM_PAGES=${KSM_PAGES:-4000}
 KSM_SLEEP_MS=${KSM_SLEEP_MS:-20}
 KSM_TIMEOUT=${KSM_TIMEOUT:-120}
 DOCS=${DOCS:-1}
+PHASES=${PHASES:-stores idle cold load}
 SKIP_dovecot=${SKIP_dovecot:-mdbox-hibernate}
 SKIP_dboxd=${SKIP_dboxd:-}
 if ((QUICK)); then
@@ -522,7 +523,6 @@ formats_of() { for v in $(variants_of "$1"); do echo "${v%%-*}"; done | awk '!se
 		populate "$peer" "$first" "$WORK/mail-$peer-$fmt"
 	done
 done
-PHASES=${PHASES:-stores idle cold load}
 # 2. idle memory and KSM
 [[ " $PHASES " == *" idle "* ]] && for peer in $PEERS; do
 	for v in $(variants_of "$peer"); do
