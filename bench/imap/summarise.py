@@ -220,12 +220,16 @@ def plots(outdir, idle, load, series, cold):
             with open(os.path.join(outdir, fn), "w") as f:
                 for n, pre, post in sorted(pts):
                     f.write("%d %.1f %s\n" % (n, pre, "%.1f" % post if post is not None else "?"))
-            plotcmds.append('"%s" using 1:2 with linespoints title "%s"' % (fn, label))
+            # a variant and its +KSM line share a colour
+            plotcmds.append('"%s" using 1:2 with linespoints lc %d title "%s"'
+                            % (fn, i + 1, label))
             if any(p[2] is not None for p in pts):
-                plotcmds.append('"%s" using 1:3 with linespoints dashtype 2 title "%s +KSM"'
-                                % (fn, label))
+                plotcmds.append('"%s" using 1:3 with linespoints lc %d dashtype 2 title "%s +KSM"'
+                                % (fn, i + 1, label))
+        ns = sorted({n for pts in lines.values() for n, _, _ in pts})
         body = ('set xlabel "idle connections"\nset ylabel "KiB per connection (PSS + page tables)"\n'
-                'set logscale x\nset xtics (100, 500, 2000)\nset xrange [70:700]\n'
+                'set logscale x\nset xtics (%s)\nset xrange [%d:%d]\n'
+                % (", ".join(str(n) for n in ns), ns[0] * 0.7, ns[-1] * 1.4) +
                 'set key outside right noenhanced\nset yrange [0:*]\n'
                 'plot ' + ", ".join(plotcmds) + "\n")
         ascii_plots["memory"] = plot_pair(outdir, "idle-memory", body,
