@@ -186,13 +186,14 @@ static int lg_store_fetch(struct lg_conn *c, const struct lg_fetch *f,
 		return 0;
 	set = f->flags & lg_store_flags[os->flag].bit;
 	os->seen[0]++;
-	/* Another connection of the user may change the same flag while
-	 * ours is in flight; the server reports the state it then has. */
-	if (set != os->plus && c->run->o.per_user > 1) {
-		os->race = true;
-		return 0;
-	}
 	if (set != os->plus) {
+		/* Another connection of the user may change the same flag
+		 * while ours is in flight; the server reports the state it
+		 * then has. */
+		if (c->run->o.per_user > 1) {
+			os->race = true;
+			return 0;
+		}
 		snprintf(lg_msg, sizeof(lg_msg), "STORE %c%s: message %u FLAGS %s it",
 			 os->plus ? '+' : '-', lg_store_flags[os->flag].name,
 			 os->seq, set ? "still have" : "lack");
@@ -327,12 +328,11 @@ static int lg_append_tagged(struct lg_conn *c, const struct lg_tagged *t,
 	 * one connection per user; with two, Dovecot 2.3 once did not (in
 	 * 15,000 commands, the other connection expunging meanwhile): a
 	 * SHOULD under concurrency, so a race there, an error otherwise */
-	if (c->exists + os->expunges < os->exists_before + 1 &&
-	    c->run->o.per_user > 1) {
-		os->race = true;
-		return 0;
-	}
 	if (c->exists + os->expunges < os->exists_before + 1) {
+		if (c->run->o.per_user > 1) {
+			os->race = true;
+			return 0;
+		}
 		snprintf(lg_msg, sizeof(lg_msg), "APPEND not announced: EXISTS %u, "
 			 "was %u, %u expunged", c->exists, os->exists_before,
 			 os->expunges);

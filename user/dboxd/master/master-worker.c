@@ -115,7 +115,8 @@ static void worker_send_client(struct master_worker *w,
 	copy = fcntl(h->fd, F_DUPFD_CLOEXEC, 3);
 	if (copy < 0) {
 		/* out of descriptors: send it without a safety net */
-		dboxd_warn("keeping connection %llu for a retry: %m",
+		dboxd_warn("cannot keep a copy of connection %llu for a "
+			   "retry (%m); sending it without",
 			   (unsigned long long)h->conn_id);
 		dboxd_ipc_send(w->ipc, &msg, h->fd);
 		h->fd = -1;
@@ -125,6 +126,17 @@ static void worker_send_client(struct master_worker *w,
 	dboxd_ipc_send(w->ipc, &msg, copy);
 	h->next = w->sent;
 	w->sent = h;
+}
+
+/* Sends h to w now, or once w is ready (worker_ready() empties the queue). */
+static void worker_give(struct master_worker *w, struct master_handoff *h)
+{
+	if (w->state == WORKER_READY) {
+		worker_send_client(w, h);
+	} else {
+		*w->queue_tail = h;
+		w->queue_tail = &h->next;
+	}
 }
 
 /* Sends h to the user's worker, starting one if there is none. */
@@ -152,12 +164,7 @@ static void handoff_to_worker(struct master_conn *conn,
 	}
 	conn->worker = w;
 	w->conn_count++;
-	if (w->state == WORKER_READY) {
-		worker_send_client(w, h);
-	} else {
-		*w->queue_tail = h;
-		w->queue_tail = &h->next;
-	}
+	worker_give(w, h);
 }
 
 static void worker_untable(struct master_worker *w)
@@ -557,12 +564,7 @@ void master_worker_deliver(struct master_worker *w, uint64_t id,
 	h->conn_id = id;
 	h->fd = fd;
 	w->delivery_count++;
-	if (w->state == WORKER_READY) {
-		worker_send_client(w, h);
-	} else {
-		*w->queue_tail = h;
-		w->queue_tail = &h->next;
-	}
+	worker_give(w, h);
 }
 
 static int template_spawned(void *context __attribute__((unused)),
