@@ -286,6 +286,8 @@ void __ksmg_member_figures(struct ksmg_member *member, struct ksmg_figures *f)
 	rmap = READ_ONCE(mm->ksm_rmap_items);
 	zero = ksmg_mm_zero_pages(mm);
 	f->members++;
+	if (!rmap && !zero)
+		f->unvisited++;
 	f->merging_pages += merging;
 	f->rmap_items += rmap;
 	f->zero_pages += zero;
@@ -318,15 +320,21 @@ static bool ksmg_moved(unsigned long now, unsigned long before)
 }
 
 /*
- * Has ksmd been over most of the group? Until then flat figures only mean
- * ksmd is busy elsewhere (or stopped). Every page ksmd scanned has an rmap
- * item, or became a zero page; a quarter of the resident anonymous pages
- * leaves room for memory the members keep out of merging.
+ * Has ksmd been over the group? Until then flat figures only mean ksmd is
+ * busy elsewhere (or stopped). ksmd leaves an rmap item on every page it
+ * scanned, or makes it a zero page. It has been over the group once it has
+ * been over every member, or once its items cover a quarter of the resident
+ * anonymous pages (a member with nothing mergeable resident never gets an
+ * item). The quarter alone is not enough: members that keep most of their
+ * memory out of merging (secrets, library data the policy leaves alone)
+ * never reach it, and their group would settle for ever.
  */
 static bool ksmg_scanned(const struct ksmg_figures *f)
 {
-	return f->rmap_items && (f->rmap_items + f->zero_pages) * 4 >=
-				f->anon_pages;
+	if (!f->rmap_items)
+		return false;
+	return !f->unvisited ||
+	       (f->rmap_items + f->zero_pages) * 4 >= f->anon_pages;
 }
 
 /*

@@ -87,6 +87,7 @@ struct ksmg_member {
 /* Sums over a group's live members; see ksmg_group_figures(). */
 struct ksmg_figures {
 	u32 members;
+	u32 unvisited;		/* members without rmap items or zero pages */
 	u64 merging_pages;
 	u64 rmap_items;
 	u64 zero_pages;
