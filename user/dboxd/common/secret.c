@@ -67,6 +67,19 @@ const char *dboxd_secret_method(void)
 #endif
 }
 
+/*
+ * Secret blocks are small and scattered over a 256 MiB region, and never
+ * merge: with transparent huge pages set to "always" (Debian's kernels)
+ * the first block touched in each 2 MiB of the region would cost 2 MiB,
+ * which made every worker 2 MiB bigger. EINVAL: a kernel without THP.
+ */
+static int secret_no_huge_pages(void *addr, size_t len)
+{
+	if (madvise(addr, len, MADV_NOHUGEPAGE) < 0 && errno != EINVAL)
+		return -1;
+	return 0;
+}
+
 static void *secret_map(size_t len)
 {
 	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
@@ -74,7 +87,7 @@ static void *secret_map(size_t len)
 
 	if (p == MAP_FAILED)
 		return NULL;
-	if (secret_exclude(p, len) < 0) {
+	if (secret_no_huge_pages(p, len) < 0 || secret_exclude(p, len) < 0) {
 		int err = errno;
 
 		munmap(p, len);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Unit tests of secret memory: allocation, reuse, wiping, and that its
-   mappings are MADV_DONTDUMP and not mergeable, also after
-   prctl(PR_SET_MEMORY_MERGE) once dboxd_secret_reexclude() ran. */
+   mappings are MADV_DONTDUMP, without huge pages and not mergeable, also
+   after prctl(PR_SET_MEMORY_MERGE) once dboxd_secret_reexclude() ran. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,6 +69,10 @@ int main(void)
 	       !has_flag(flags, "mg"), "small blocks: dontdump, not mergeable");
 	tap_ok(vmflags(big, flags, sizeof(flags)) && has_flag(flags, "dd") &&
 	       !has_flag(flags, "mg"), "a large block too");
+	/* "nh": VM_NOHUGEPAGE, shown whether or not the kernel has THP on */
+	tap_ok(vmflags(b, flags, sizeof(flags)) && has_flag(flags, "nh") &&
+	       vmflags(big, flags, sizeof(flags)) && has_flag(flags, "nh"),
+	       "no transparent huge pages in secret memory");
 	b = dboxd_secret_realloc(b, 5000);
 	tap_ok(b != NULL && vmflags(b, flags, sizeof(flags)) &&
 	       has_flag(flags, "dd"), "realloc stays secret");
