@@ -60,6 +60,28 @@ def proc_ksm(pid):
     return out
 
 
+def thp_kb(pids):
+    """Anonymous memory in transparent huge pages, summed over pids."""
+    total = 0
+    for pid in pids:
+        try:
+            with open("/proc/%d/smaps_rollup" % pid) as f:
+                for line in f:
+                    if line.startswith("AnonHugePages:"):
+                        total += int(line.split()[1])
+        except OSError:
+            pass
+    return total
+
+
+def thp_mode():
+    try:
+        with open("/sys/kernel/mm/transparent_hugepage/enabled") as f:
+            return f.read().split("[")[1].split("]")[0]
+    except (OSError, IndexError):
+        return "none"
+
+
 def secret_flags(pid):
     with open("/proc/%d/smaps" % pid) as f:
         lines = f.read().splitlines()
@@ -105,11 +127,15 @@ def workload(spawn):
 
 
 def measure(label, workers, d):
+    """Best merging_pages of the group over SETTLE s, its figures at the
+    end, and whether it reported "converged" at some point."""
     start = time.time()
     best = 0
+    converged = False
     while time.time() - start < SETTLE:
         v = int(read(d, "merging_pages") or 0)
         best = max(best, v)
+        converged = converged or read(d, "state") == "converged"
         time.sleep(2)
     stats = {k: read(d, k) for k in ("members", "merging_pages",
                                      "anon_pages", "profit", "rmap_items")}
@@ -119,7 +145,7 @@ def measure(label, workers, d):
     print("# %s: per worker ksm_merging_pages %s, RssAnon kB %s" % (
         label, [p.get("ksm_merging_pages") for p in per],
         [p.get("rss_anon_kb") for p in per]))
-    return best, stats
+    return best, stats, converged
 
 
 def main():
@@ -140,8 +166,18 @@ def main():
         tap(d is not None and set(workers) <= pids,
             "template: every worker is a group member (%r in %r)" %
             (workers, sorted(pids)))
-        best, stats = measure("template", workers, d)
+        best, stats, converged = measure("template", workers, d)
         tap(best > 0, "template: workers' pages merge (%d pages)" % best)
+        # Most of a worker's memory is kept out of merging (secrets,
+        # library data): the module must still see ksmd done with it.
+        tap(converged, "template: the group converges (state %s)" %
+            read(d, "state"))
+        # Debian's kernels default to THP "always"; dboxd's sparse
+        # regions (secret arena, IPC buffers) must not take huge pages.
+        thp = thp_kb([s.master_pid()] +
+                     [p for p, _ in descendants(s.master_pid())])
+        tap(thp == 0, "template: no transparent huge pages in dboxd's "
+            "processes (%d kB, THP %s)" % (thp, thp_mode()))
         flags = secret_flags(workers[0])
         tap(flags is not None and "dd" in flags and "mg" not in flags,
             "template: secret region not mergeable in the group: %r" %
@@ -160,7 +196,7 @@ def main():
             else set()
         tap(d is not None and len(workers) == USERS and
             set(workers) <= pids, "exec: every worker is a group member")
-        best_exec, stats = measure("exec", workers, d)
+        best_exec, stats, _ = measure("exec", workers, d)
         tap(best_exec > 0, "exec: workers' pages merge (%d pages)" %
             best_exec)
         print("# merging pages, best seen in %d s: template %d, exec %d" %

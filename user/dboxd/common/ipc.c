@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -60,6 +61,27 @@ int dboxd_ipc_pair_create(struct dboxd_ipc_pair *pair, const char **error_r)
 	return 0;
 }
 
+#define IPC_IN_SIZE (sizeof(struct dboxd_ipc_hdr) + DBOXD_IPC_MAX_PAYLOAD)
+
+/*
+ * The receive buffer holds the largest message, but most are a few hundred
+ * bytes, so only its first pages are ever touched. It is mapped without
+ * huge pages: the master has one per worker, the mappings lie side by side,
+ * and with THP "always" (Debian's kernels) each 2 MiB of them cost a huge
+ * page (48 MiB in a master of 200 workers). EINVAL: a kernel without THP.
+ */
+static unsigned char *ipc_in_map(void)
+{
+	void *p = mmap(NULL, IPC_IN_SIZE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		dboxd_fatal("out of memory");
+	if (madvise(p, IPC_IN_SIZE, MADV_NOHUGEPAGE) < 0 && errno != EINVAL)
+		dboxd_fatal("madvise(ipc buffer): %m");
+	return p;
+}
+
 struct dboxd_ipc *dboxd_ipc_create(struct dboxd_loop *loop, int fd,
 				   const char *peer_name,
 				   const struct dboxd_ipc_handler *handlers,
@@ -73,9 +95,7 @@ struct dboxd_ipc *dboxd_ipc_create(struct dboxd_loop *loop, int fd,
 		dboxd_fatal("out of memory");
 	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
 		dboxd_fatal("fcntl(ipc %s): %m", peer_name);
-	ipc->in = malloc(sizeof(struct dboxd_ipc_hdr) + DBOXD_IPC_MAX_PAYLOAD);
-	if (ipc->in == NULL)
-		dboxd_fatal("out of memory");
+	ipc->in = ipc_in_map();
 	ipc->fd = fd;
 	ipc->loop = loop;
 	snprintf(ipc->peer, sizeof(ipc->peer), "%s", peer_name);
@@ -107,7 +127,7 @@ static void ipc_free(struct dboxd_ipc *ipc)
 	dboxd_timer_remove(&ipc->fail_timer);
 	dboxd_timer_remove(&ipc->drain_timer);
 	close(ipc->fd);
-	free(ipc->in);
+	munmap(ipc->in, IPC_IN_SIZE);
 	free(ipc);
 }
 
@@ -416,7 +436,7 @@ static int ipc_receive_one(struct dboxd_ipc *ipc)
 	} cmsg;
 	struct iovec iov = {
 		.iov_base = ipc->in,
-		.iov_len = sizeof(struct dboxd_ipc_hdr) + DBOXD_IPC_MAX_PAYLOAD,
+		.iov_len = IPC_IN_SIZE,
 	};
 	struct msghdr mh = {
 		.msg_iov = &iov, .msg_iovlen = 1,
