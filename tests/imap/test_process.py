@@ -298,6 +298,18 @@ def test_second_master_refuses_to_start(s):
     check(b"another dboxd is running" in r.stderr, r.stderr)
 
 
+def test_no_process_takes_transparent_huge_pages(s):
+    # PR_SET_THP_DISABLE in the master, inherited by every role: under
+    # THP "always" sparse allocations would pin 2 MiB each
+    m = s.login("alice")
+    m.select("INBOX")
+    for pid in [s.master_pid()] + [p for p, _ in roles(s)]:
+        with open("/proc/%d/status" % pid) as f:
+            check("THP_enabled:\t0" in f.read(),
+                  "pid %d may take transparent huge pages" % pid)
+    m.logout()
+
+
 def test_exec_spawn_and_epoll_loop():
     pass
 

@@ -283,6 +283,16 @@ int master_main(const char *config_path)
 	}
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
 		dboxd_warn("PR_SET_CHILD_SUBREAPER: %m");
+	/*
+	 * No transparent huge pages in any dboxd process (every child
+	 * inherits this, exec'd workers too). They are many and small, and
+	 * their sparse allocations (LMDB's 3 MiB of page lists per open
+	 * index, IPC buffers) would each pin 2 MiB under THP "always",
+	 * Debian's default, where khugepaged collapses a range with a single
+	 * page present; a huge page must also be split before KSM can merge.
+	 */
+	if (prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0) < 0)
+		dboxd_warn("PR_SET_THP_DISABLE: %m");
 	if (dboxd_loop_create(DBOXD_LOOP_EPOLL, &master_g->loop, &error) < 0) {
 		dboxd_error("event loop: %s", error);
 		return 1;
