@@ -44,6 +44,7 @@ bench: deps
 	bash bench/dbox/run.sh
 	bash bench/kmod/run.sh
 	bash bench/imap/run.sh
+	bash bench/ksmgroupd/run.sh
 
 clean:
 	rm -rf build/kmod build/kselftests build/results build/guest build/uapi

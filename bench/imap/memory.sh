@@ -14,6 +14,7 @@
 #     pss_anon_kb  the anonymous part of pss_kb
 #     anon_kb      anonymous resident memory (per process, summed)
 #     pte_kb       page tables (VmPTE), which PSS does not include
+#     thp_kb       anonymous memory in transparent huge pages
 #     ksm_merging_pages, ksm_zero_pages, ksm_rmap_items, ksm_profit_b,
 #     merge_any    from /proc/PID/ksm_stat (merge_any: processes whose
 #                  PR_SET_MEMORY_MERGE flag is set)
@@ -57,12 +58,13 @@ mem_report() {
 	BEGIN {
 		roll["Rss"] = "rss_kb"; roll["Pss"] = "pss_kb"
 		roll["Pss_Anon"] = "pss_anon_kb"; roll["Anonymous"] = "anon_kb"
+		roll["AnonHugePages"] = "thp_kb"
 		st["VmPTE"] = "pte_kb"
 		ks["ksm_merging_pages"] = "ksm_merging_pages"
 		ks["ksm_zero_pages"] = "ksm_zero_pages"
 		ks["ksm_rmap_items"] = "ksm_rmap_items"
 		ks["ksm_process_profit"] = "ksm_profit_b"
-		split("rss_kb pss_kb pss_anon_kb anon_kb pte_kb ksm_merging_pages " \
+		split("rss_kb pss_kb pss_anon_kb anon_kb pte_kb thp_kb ksm_merging_pages " \
 		      "ksm_zero_pages ksm_rmap_items ksm_profit_b merge_any", order, " ")
 		n = split(pids, p, " ")
 		procs = 0

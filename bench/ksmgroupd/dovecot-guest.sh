@@ -6,29 +6,16 @@
 #              (the peer on 6.1, which has no PR_SET_MEMORY_MERGE);
 #   prctl      dovecot's master under PR_SET_MEMORY_MERGE (all its children
 #              inherit it), ksmd fixed at PTS/SLEEP;
-# sampling KSM figures every 2 s into $GUEST_RESULTS/samples-TAG.csv until
-# WINDOW seconds after the client's logins were all done (t=0, see
-# sample.py). Connection setup is the same in every mode.
+# and measure it as guest-lib.sh's gl_measure does (KSM figures every 2 s
+# until WINDOW seconds after the logins, then the server's memory).
+# Connection setup is the same in every mode.
 # usage: dovecot-guest.sh MODE N WINDOW [PTS SLEEP]
 set -uo pipefail
 mode=$1 n=$2 window=$3 pts=${4:-100} slp=${5:-20}
-out=$GUEST_RESULTS
-ksm=/sys/kernel/mm/ksm
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
+. "$(dirname "$0")/guest-lib.sh"
 tag=$mode-$pts-$slp
 d=/tmp/dv
 mkdir -p $d/home
-# Save every knob we touch; restored on exit whatever happens.
-declare -A saved
-for k in run pages_to_scan sleep_millisecs; do saved[$k]=$(cat $ksm/$k); done
-restore() {
-	[[ -n ${dpid:-} ]] && kill "$dpid" 2>/dev/null
-	[[ -n ${kpid:-} ]] && { kill "$kpid" 2>/dev/null; wait "$kpid" 2>/dev/null; }
-	for k in pages_to_scan sleep_millisecs run; do echo "${saved[$k]}" > $ksm/$k; done
-}
-trap restore EXIT
-
 : > $d/passwd
 for ((i = 1; i <= n; i++)); do
 	echo "u$i:{PLAIN}p$i:65534:65534::$d/home/u$i" >> $d/passwd
@@ -70,52 +57,24 @@ service imap {
 default_process_limit = $((n + 50))
 default_client_limit = $((n * 2 + 100))
 CONF
-ip link set lo up 2>/dev/null
-ulimit -n 65536
+gl_begin "$tag"
+stop_dovecot() { [[ -n ${dpid:-} ]] && kill "$dpid" 2>/dev/null; }
+gl_on_exit=stop_dovecot
 
-echo 1 > $ksm/run
-ksmdpid=$(pgrep -x ksmd | head -1)
-
-# The bench runs a copy of ksmgroupd taken when the series started, so a
-# rebuild in the tree cannot change the daemon between runs of one series.
-ksmgroupd=${KSMGD_BIN:-$root/build/user/ksmgroupd/ksmgroupd}
+gl_ksmd_fixed "$pts" "$slp"
 if [[ $mode == ksmgroupd || $mode == fixed ]]; then
-	insmod "$root/build/kmod/${GUEST_SERIES}/kmod/ksmgroup.ko" || exit 1
-	gov=builtin
-	[[ $mode == fixed ]] && gov=off
-	cat > $d/ksmgroupd.conf <<CONF
-[daemon]
-state_file = $d/ksm-settings
-[governor]
-mode = $gov
-cpu_budget = 25%
-pages_to_scan_min = 100
-pages_to_scan_max = 4000
-sleep_millisecs_min = 10
-sleep_millisecs_max = 200
-[group imap]
-match = exe=/usr/lib/dovecot/imap
-CONF
-	echo "$pts" > $ksm/pages_to_scan; echo "$slp" > $ksm/sleep_millisecs
-	"$ksmgroupd" -c $d/ksmgroupd.conf > "$out/ksmgroupd-$tag.log" 2>&1 &
-	kpid=$!
-	sleep 2
+	gl_insmod || exit 1
+	gl_ksmgroupd "$([[ $mode == fixed ]] && echo off || echo builtin)" \
+		exe=/usr/lib/dovecot/imap || exit 1
 	/usr/sbin/dovecot -F -c $d/dovecot.conf &
 	dpid=$!
 else
-	echo "$pts" > $ksm/pages_to_scan; echo "$slp" > $ksm/sleep_millisecs
-	"$root/build/bench/ksmgroupd/mergeable-exec" true || { echo "prctl unavailable" > "$out/result-$tag.txt"; exit 0; }
-	"$root/build/bench/ksmgroupd/mergeable-exec" /usr/sbin/dovecot -F -c $d/dovecot.conf &
+	"$gl_root/build/bench/ksmgroupd/mergeable-exec" true || { echo "prctl unavailable" > "$gl_out/result-$tag.txt"; exit 0; }
+	"$gl_root/build/bench/ksmgroupd/mergeable-exec" /usr/sbin/dovecot -F -c $d/dovecot.conf &
 	dpid=$!
 fi
 sleep 3
-/usr/bin/python3 "$here/imap-hold.py" "$n" "$((window + 60))" > "$out/client-$tag.log" 2>&1 &
-cpid=$!
-/usr/bin/python3 "$here/sample.py" "$out/samples-$tag.csv" "$out/client-$tag.log" "$window" "$ksmdpid"
-free -m > "$out/free-$tag.txt"
-grep -E 'MemAvailable|KSM' /proc/meminfo >> "$out/free-$tag.txt" 2>/dev/null
-cp $d/dovecot.log "$out/dovecot-$tag.log" 2>/dev/null
-uname -r > "$out/kernel.txt"
-/usr/sbin/dovecot --version > "$out/dovecot-version.txt" 2>&1
-kill $cpid 2>/dev/null
+gl_measure "$dpid" imap "$n" "$window"
+cp $d/dovecot.log "$gl_out/dovecot-$tag.log" 2>/dev/null
+/usr/sbin/dovecot --version > "$gl_out/dovecot-version.txt" 2>&1
 exit 0

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Dovecot + N idle IMAP connections, one guest boot per run: ksmgroupd
-# (governor, 25 % budget) against its peer with ksmd at fixed settings
-# 100/20 (Debian's defaults): prctl(PR_SET_MEMORY_MERGE) on kernels that
-# have it (6.12), ksmgroupd's own attachment with the governor off on 6.1.
+# N idle IMAP connections to Dovecot and to dboxd, one guest boot per run:
+# ksmgroupd (governor, 25 % budget) against its peer with ksmd at fixed
+# settings 100/20 (Debian's defaults): prctl(PR_SET_MEMORY_MERGE) on kernels
+# that have it (6.12); on 6.1 the same merge group with the governor off.
+# Modes are dovecot-guest.sh's (ksmgroupd, prctl, fixed) and, prefixed
+# "dboxd-", dboxd-guest.sh's (dboxd-ksmgroupd: ksm = group; dboxd-prctl,
+# dboxd-fixed, dboxd-off); summarise.py compares within each server.
 # Runs go round-robin (round 1 of every series and mode, then round 2, ...)
 # so that slow host periods spread over the modes; one guest at a time.
 # Raw output in build/bench/ksmgroupd/full/SERIES/MODE/rR/; summary printed.
@@ -24,16 +27,19 @@ out=${BENCH_OUT:-$PWD/build/bench/ksmgroupd/full}
 mkdir -p "$out" build/bench/ksmgroupd
 cc -Wall -Wextra -Werror -O2 -g -o build/bench/ksmgroupd/mergeable-exec bench/ksmgroupd/mergeable-exec.c
 make -s -C user/ksmgroupd >/dev/null
-# Every run uses this copy: a rebuild in the tree during the matrix does
-# not change the daemon under measurement.
-cp build/user/ksmgroupd/ksmgroupd "$out/ksmgroupd.bin"
+make -s -C user/dboxd >/dev/null
+# Every run uses these copies: a rebuild in the tree during the matrix
+# does not change the daemons under measurement. Their names stay: the
+# sampler finds dboxd's processes by name.
+mkdir -p "$out/bin"
+cp build/user/ksmgroupd/ksmgroupd build/user/dboxd/dboxd "$out/bin/"
 for s in "${series[@]}"; do scripts/module-build.sh "$s" >/dev/null; done
 
 modes_of() {
 	local v=MODES_${1//./_}
 	if [[ -n ${!v:-} ]]; then echo "${!v}"
-	elif [[ $1 == 6.1 ]]; then echo "ksmgroupd fixed"
-	else echo "ksmgroupd prctl"; fi
+	elif [[ $1 == 6.1 ]]; then echo "ksmgroupd fixed dboxd-ksmgroupd dboxd-fixed"
+	else echo "ksmgroupd prctl dboxd-ksmgroupd dboxd-prctl"; fi
 }
 
 longest=0
@@ -48,9 +54,12 @@ for ((r = 1; r <= repeats; r++)); do
 			dir=$out/$s/$m/r$r
 			mkdir -p "$dir"
 			echo "== $(date -u +%H:%M:%S) $s $m r$r n=$n window=$window"
+			server=dovecot
+			[[ $m == dboxd-* ]] && server=dboxd
 			GUEST_RESULTS=$dir GUEST_MEM=${GUEST_MEM:-3072} \
-			GUEST_TIMEOUT=$((window + 1800)) GUEST_ENV=KSMGD_BIN KSMGD_BIN=$out/ksmgroupd.bin \
-				scripts/guest-run.sh "$s" bench/ksmgroupd/dovecot-guest.sh "$m" "$n" "$window" 100 20 \
+			GUEST_TIMEOUT=$((window + 1800)) GUEST_ENV="KSMGD_BIN DBOXD_BIN" \
+			KSMGD_BIN=$out/bin/ksmgroupd DBOXD_BIN=$out/bin/dboxd \
+				scripts/guest-run.sh "$s" bench/ksmgroupd/$server-guest.sh "${m#dboxd-}" "$n" "$window" 100 20 \
 				|| echo "guest exit $?"
 			took=$(($(date +%s) - now))
 			((took > longest)) && longest=$took

@@ -7,12 +7,15 @@
 # t in the CSV is seconds since logins were done (negative before), so t=0
 # is the same event in every mode. A client that never connects ends the
 # sampling after GIVE_UP seconds; the CSV then has no t >= 0.
-# usage: sample.py OUT.csv CLIENT_LOG WINDOW KSMD_PID
+# The imap_* columns sum over the server's processes named COMM (default
+# imap, Dovecot's; dboxd's are all named dboxd, and only its workers merge).
+# usage: sample.py OUT.csv CLIENT_LOG WINDOW KSMD_PID [COMM]
 import os, sys, time
 
 KSM = "/sys/kernel/mm/ksm/"
 GIVE_UP = 1500
 out, client_log, window, ksmd = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4]
+comm = sys.argv[5] if len(sys.argv) > 5 else "imap"
 
 def knob(name):
     with open(KSM + name) as f:
@@ -30,7 +33,7 @@ def imap_figures():
             continue
         try:
             with open("/proc/%s/comm" % pid) as f:
-                if f.read().strip() != "imap":
+                if f.read().strip() != comm:
                     continue
             procs += 1
             with open("/proc/%s/ksm_merging_pages" % pid) as f:
