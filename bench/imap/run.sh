@@ -94,7 +94,7 @@ KSM_SLEEP_MS=${KSM_SLEEP_MS:-20}
 KSM_TIMEOUT=${KSM_TIMEOUT:-120}
 DOCS=${DOCS:-1}
 PHASES=${PHASES:-stores idle cold load}
-SKIP_dovecot=${SKIP_dovecot:-mdbox-hibernate}
+SKIP_dovecot=${SKIP_dovecot:-}
 SKIP_dboxd=${SKIP_dboxd:-}
 if ((QUICK)); then
 	IDLE_N=${QUICK_IDLE_N:-20}
