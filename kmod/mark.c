@@ -28,6 +28,19 @@
  */
 #define KSMG_VM_SECRET		(VM_DONTDUMP | VM_WIPEONFORK)
 
+/*
+ * A private file mapping holds anonymous pages only where it was written:
+ * it is writable, or it was and kept its copied-on-write pages (anon_vma
+ * set), as ld.so's RELRO segments do after mprotect(PROT_READ). Text that
+ * was never written stays out: ksmd would walk its pages for nothing. A
+ * mapping that gains copies later is found by the next sweep.
+ */
+static bool ksmg_file_vma_has_copies(struct vm_area_struct *vma)
+{
+	return ((vma->vm_flags & VM_WRITE) || READ_ONCE(vma->anon_vma)) &&
+	       !vma_is_dax(vma);
+}
+
 static bool ksmg_vma_wanted(struct vm_area_struct *vma, u64 policy)
 {
 	if (vma->vm_flags & (VM_MERGEABLE | KSMG_VM_SECRET |
@@ -35,7 +48,7 @@ static bool ksmg_vma_wanted(struct vm_area_struct *vma, u64 policy)
 		return false;
 	if (vma->vm_file)
 		return (policy & KSMG_POLICY_FILE_PRIVATE) &&
-		       (vma->vm_flags & VM_WRITE) && !vma_is_dax(vma);
+		       ksmg_file_vma_has_copies(vma);
 	/* Special mappings (vdso, vvar, ...) have vm_ops; heap and mmap don't. */
 	return (policy & KSMG_POLICY_ANON) && vma_is_anonymous(vma);
 }

@@ -126,7 +126,10 @@ struct ksmg_name_cmd {
 enum ksmg_policy {
 	/* Anonymous private mappings: heap, malloc arenas, stacks, mmap. */
 	KSMG_POLICY_ANON		= 1 << 0,
-	/* Also writable private file mappings (their copied-on-write pages). */
+	/*
+	 * Also private file mappings that are writable or were written
+	 * (RELRO after mprotect): their copied-on-write pages.
+	 */
 	KSMG_POLICY_FILE_PRIVATE	= 1 << 1,
 };
 

@@ -2,8 +2,9 @@
 /*
  * What the module marks VM_MERGEABLE ("mg" in /proc/PID/smaps VmFlags):
  * every private anonymous mapping at ADD_MEMBER, mappings created later
- * within a sweep, writable private file mappings under the file_private
- * policy, and never shared mappings.
+ * within a sweep, private file mappings that are writable or hold
+ * copied-on-write pages (RELRO) under the file_private policy, never
+ * untouched read-only file mappings, and never shared mappings.
  */
 #include <stdio.h>
 #include <string.h>
@@ -91,9 +92,9 @@ TEST_F(mark, anon_policy_leaves_shared_and_file_mappings)
 	EXPECT_EQ(0, ksmg_vma_has_flag(self->w->pid, file_ro, "mg"));
 }
 
-TEST_F(mark, file_private_policy_marks_writable_private_files)
+TEST_F(mark, file_private_policy_marks_private_files_with_copies)
 {
-	uintptr_t shared, file, file_ro;
+	uintptr_t shared, file, file_ro, relro;
 
 	ASSERT_EQ(0, ksmg_set_policy(self->b.fd, KSMG_POLICY_ANON |
 				     KSMG_POLICY_FILE_PRIVATE, 0));
@@ -101,11 +102,16 @@ TEST_F(mark, file_private_policy_marks_writable_private_files)
 	ASSERT_EQ(0, ksmg_worker_map(self->w, KSMG_MAP_FILE, 4, 2, &file));
 	ASSERT_EQ(0, ksmg_worker_map(self->w, KSMG_MAP_FILE_RO, 4, 0,
 				     &file_ro));
+	ASSERT_EQ(0, ksmg_worker_map(self->w, KSMG_MAP_FILE_RELRO, 4, 2,
+				     &relro));
 	ASSERT_EQ(0, ksmg_add(self->b.fd, self->w->pid));
 	EXPECT_EQ(1, ksmg_vma_has_flag(self->w->pid, file, "mg"));
+	EXPECT_EQ(1, ksmg_vma_has_flag(self->w->pid, relro, "mg"))
+		TH_LOG("read-only file mapping holding copies not marked");
 	EXPECT_EQ(1, ksmg_vma_has_flag(self->w->pid, self->w->addr, "mg"));
 	ASSERT_TRUE(ksmg_wait_sweeps(self->b.id, 3));
 	EXPECT_EQ(0, ksmg_vma_has_flag(self->w->pid, shared, "mg"));
+	/* Never written: nothing of it can merge, ksmd need not walk it. */
 	EXPECT_EQ(0, ksmg_vma_has_flag(self->w->pid, file_ro, "mg"));
 }
 

@@ -3,7 +3,9 @@
  * Real merging by ksmd: members holding identical pages merge (the
  * machine's pages_sharing and the group's merging_pages rise), a process
  * outside the group with the same pages does not, and when the members
- * exit the figures fall again. Memory made after joining merges too.
+ * exit the figures fall again. Memory made after joining merges too, and
+ * so do the copied pages of read-only file mappings (RELRO) under the
+ * file_private policy.
  *
  * Sizes: KSMG_MERGE_WORKERS (8) children of KSMG_MERGE_MIB (16) MiB each;
  * both may be lowered through the environment on a slow machine.
@@ -141,6 +143,36 @@ TEST_F_TIMEOUT(merge, memory_mapped_after_joining_merges, 240)
 	       (unsigned long long)ms);
 	for (i = 0; i < n; i++)
 		EXPECT_EQ(1, ksmg_vma_has_flag(w[i]->pid, addr[i], "mg"));
+}
+
+/*
+ * What every dynamically linked process has: RELRO, private file pages
+ * written once (relocations) and made read-only. Alike processes hold the
+ * same copies; under the file_private policy they merge as prctl's
+ * merge-any would merge them.
+ */
+TEST_F_TIMEOUT(merge, file_private_policy_merges_relro_copies, 240)
+{
+	unsigned int n = self->workers < 4 ? self->workers : 4, i;
+	size_t p = self->pages / 4;
+	struct ksmg_worker *w[4];
+	uint64_t sharing0 = ksmg_sharing(), ms;
+	uintptr_t addr[4];
+
+	ASSERT_EQ(0, ksmg_set_policy(self->b.fd, KSMG_POLICY_ANON |
+				     KSMG_POLICY_FILE_PRIVATE, 0));
+	for (i = 0; i < n; i++) {
+		w[i] = ksmg_spawn_pages(_metadata, &self->b, 0, 0);
+		ASSERT_EQ(0, ksmg_worker_map(w[i], KSMG_MAP_FILE_RELRO, p, 79,
+					     &addr[i]));
+		ASSERT_EQ(0, ksmg_add(self->b.fd, w[i]->pid));
+	}
+	EXPECT_TRUE(ksmg_wait_merged(self->b.id, sharing0, n * p / 2,
+				     (n - 1) * p / 2, &ms))
+		TH_LOG("RELRO-like copies did not merge in %llu ms",
+		       (unsigned long long)ms);
+	TH_LOG("%u members x %zu RELRO pages: half merged after %llu ms", n, p,
+	       (unsigned long long)ms);
 }
 
 TEST_HARNESS_MAIN

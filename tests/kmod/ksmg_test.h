@@ -94,6 +94,8 @@ enum ksmg_map_kind {
 	KSMG_MAP_FILE_RO,	/* MAP_PRIVATE of a memfd, read-only */
 	KSMG_MAP_DONTDUMP,	/* anonymous, MADV_DONTDUMP before use */
 	KSMG_MAP_WIPEONFORK,	/* anonymous, MADV_WIPEONFORK before use */
+	KSMG_MAP_FILE_RELRO,	/* MAP_PRIVATE of a memfd, filled, then
+				 * mprotect(PROT_READ) as ld.so's RELRO */
 };
 
 struct ksmg_worker_opts {
