@@ -60,6 +60,28 @@ def proc_ksm(pid):
     return out
 
 
+def file_copies_marked(pid):
+    """Read-only private file mappings holding copied pages (RELRO) that
+    are mergeable in PID, as the group's file_private policy asks."""
+    marked, vma = 0, None
+    try:
+        with open("/proc/%d/smaps" % pid) as f:
+            for line in f:
+                parts = line.split()
+                if "-" in parts[0] and len(parts) >= 6 and ":" not in parts[0]:
+                    vma = {"perms": parts[1], "file": parts[5].startswith("/"),
+                           "anon": 0}
+                elif parts[0] == "Anonymous:" and vma is not None:
+                    vma["anon"] = int(parts[1])
+                elif parts[0] == "VmFlags:" and vma is not None:
+                    if vma["file"] and vma["perms"] == "r--p" and \
+                            vma["anon"] > 0 and "mg" in parts[1:]:
+                        marked += 1
+    except OSError:
+        return 0
+    return marked
+
+
 def thp_kb(pids):
     """Anonymous memory in transparent huge pages, summed over pids."""
     total = 0
@@ -166,6 +188,11 @@ def main():
         tap(d is not None and set(workers) <= pids,
             "template: every worker is a group member (%r in %r)" %
             (workers, sorted(pids)))
+        relro = file_copies_marked(workers[0]) if workers else 0
+        tap(d is not None and read(d, "policy") == "anon file_private" and
+            relro > 0, "template: the group takes the workers' library "
+            "copies too (policy %r, %d RELRO mappings mergeable)" %
+            (read(d, "policy") if d else None, relro))
         best, stats, converged = measure("template", workers, d)
         tap(best > 0, "template: workers' pages merge (%d pages)" % best)
         # Most of a worker's memory is kept out of merging (secrets,

@@ -2,8 +2,8 @@
 /*
  * Making workers mergeable. With the ksmgroup module loaded the master opens
  * one merge group (/dev/ksmgroup through libksmgroup) and adds every worker
- * as it becomes ready; the module keeps the workers' anonymous memory
- * mergeable. Without it, each worker calls prctl(PR_SET_MEMORY_MERGE) on
+ * as it becomes ready; the module keeps the workers' anonymous memory and
+ * their copies of library pages mergeable. Without it, each worker calls prctl(PR_SET_MEMORY_MERGE) on
  * itself (Linux 6.4+). Either way the workers keep their secret memory out
  * (secret.c). The path chosen is logged at start.
  */
@@ -70,6 +70,15 @@ static int ksm_open_group(const char **error_r)
 		ksmg_group_close(&group);
 		return -1;
 	}
+	/*
+	 * The workers' copies of library pages (data, RELRO) are as alike as
+	 * their heaps, and prctl's merge-any takes them: without them the
+	 * group saved a quarter less than prctl (6.12 guest, 200 workers).
+	 */
+	if (ksmg_group_set_policy(group, KSMG_POLICY_ANON |
+				  KSMG_POLICY_FILE_PRIVATE, 0) < 0)
+		dboxd_warn("ksm: the module does not take file-backed copies (%s): anonymous memory only",
+			   ksmg_strerror(errno));
 	master_g->ksm_group = group;
 	return 0;
 }
