@@ -120,7 +120,14 @@ TEST_F_TIMEOUT(merge, identical_members_merge_and_unmerge_on_exit, 300)
 		       (unsigned long long)sharing);
 }
 
-TEST_F_TIMEOUT(merge, memory_mapped_after_joining_merges, 240)
+/*
+ * Up to four members each map the same pages of KIND, after joining or
+ * before, and ksmd merges at least half of them.
+ */
+static void ksmg_alike_members_merge(struct __test_metadata *_metadata,
+				     FIXTURE_DATA(merge) *self,
+				     enum ksmg_map_kind kind, bool join_first,
+				     const char *what)
 {
 	unsigned int n = self->workers < 4 ? self->workers : 4, i;
 	size_t p = self->pages / 4;
@@ -130,19 +137,28 @@ TEST_F_TIMEOUT(merge, memory_mapped_after_joining_merges, 240)
 
 	for (i = 0; i < n; i++) {
 		w[i] = ksmg_spawn_pages(_metadata, &self->b, 0, 0);
-		ASSERT_EQ(0, ksmg_add(self->b.fd, w[i]->pid));
+		if (join_first)
+			ASSERT_EQ(0, ksmg_add(self->b.fd, w[i]->pid));
 	}
-	for (i = 0; i < n; i++)
-		ASSERT_EQ(0, ksmg_worker_map(w[i], KSMG_MAP_ANON, p, 78,
-					     &addr[i]));
+	for (i = 0; i < n; i++) {
+		ASSERT_EQ(0, ksmg_worker_map(w[i], kind, p, 78, &addr[i]));
+		if (!join_first)
+			ASSERT_EQ(0, ksmg_add(self->b.fd, w[i]->pid));
+	}
 	EXPECT_TRUE(ksmg_wait_merged(self->b.id, sharing0, n * p / 2,
 				     (n - 1) * p / 2, &ms))
-		TH_LOG("memory made after joining did not merge in %llu ms",
+		TH_LOG("%s did not merge in %llu ms", what,
 		       (unsigned long long)ms);
-	TH_LOG("%u members x %zu later pages: half merged after %llu ms", n, p,
-	       (unsigned long long)ms);
+	TH_LOG("%u members x %zu pages of %s: half merged after %llu ms", n,
+	       p, what, (unsigned long long)ms);
 	for (i = 0; i < n; i++)
 		EXPECT_EQ(1, ksmg_vma_has_flag(w[i]->pid, addr[i], "mg"));
+}
+
+TEST_F_TIMEOUT(merge, memory_mapped_after_joining_merges, 240)
+{
+	ksmg_alike_members_merge(_metadata, self, KSMG_MAP_ANON, true,
+				 "memory mapped after joining");
 }
 
 /*
@@ -153,26 +169,10 @@ TEST_F_TIMEOUT(merge, memory_mapped_after_joining_merges, 240)
  */
 TEST_F_TIMEOUT(merge, file_private_policy_merges_relro_copies, 240)
 {
-	unsigned int n = self->workers < 4 ? self->workers : 4, i;
-	size_t p = self->pages / 4;
-	struct ksmg_worker *w[4];
-	uint64_t sharing0 = ksmg_sharing(), ms;
-	uintptr_t addr[4];
-
 	ASSERT_EQ(0, ksmg_set_policy(self->b.fd, KSMG_POLICY_ANON |
 				     KSMG_POLICY_FILE_PRIVATE, 0));
-	for (i = 0; i < n; i++) {
-		w[i] = ksmg_spawn_pages(_metadata, &self->b, 0, 0);
-		ASSERT_EQ(0, ksmg_worker_map(w[i], KSMG_MAP_FILE_RELRO, p, 79,
-					     &addr[i]));
-		ASSERT_EQ(0, ksmg_add(self->b.fd, w[i]->pid));
-	}
-	EXPECT_TRUE(ksmg_wait_merged(self->b.id, sharing0, n * p / 2,
-				     (n - 1) * p / 2, &ms))
-		TH_LOG("RELRO-like copies did not merge in %llu ms",
-		       (unsigned long long)ms);
-	TH_LOG("%u members x %zu RELRO pages: half merged after %llu ms", n, p,
-	       (unsigned long long)ms);
+	ksmg_alike_members_merge(_metadata, self, KSMG_MAP_FILE_RELRO, false,
+				 "RELRO-like copies");
 }
 
 TEST_HARNESS_MAIN
