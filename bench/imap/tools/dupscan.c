@@ -18,7 +18,9 @@
  *   contents   distinct contents among those frames
  *   dup        frames - contents: frames a perfect merger would free
  *   zero       frames whose content is all zero bytes
- *   ksm        frames that are KSM pages already (/proc/kpageflags)
+ *   ksm        frames that are KSM pages already (/proc/kpageflags; not
+ *              on 6.12, which flags every anonymous page KSM: it tests
+ *              mapping & PAGE_MAPPING_KSM, which ANON alone satisfies)
  *   thp        frames inside transparent huge pages
  *
  * -r limits the scan to addresses [LO, HI) (hex), for tests. Reading
