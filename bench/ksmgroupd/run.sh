@@ -39,7 +39,7 @@ modes_of() {
 	local v=MODES_${1//./_}
 	if [[ -n ${!v:-} ]]; then echo "${!v}"
 	elif [[ $1 == 6.1 ]]; then echo "ksmgroupd fixed dboxd-ksmgroupd dboxd-fixed"
-	else echo "ksmgroupd prctl dboxd-ksmgroupd dboxd-prctl"; fi
+	else echo "ksmgroupd prctl dboxd-ksmgroupd dboxd-prctl dboxd-fixed"; fi
 }
 
 longest=0
