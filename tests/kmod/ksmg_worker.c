@@ -53,7 +53,6 @@ static int ksmg_w_map(const struct ksmg_wreq *req, uint64_t *val_r)
 	size_t len = req->b * (size_t)ksmg_page_size();
 	int prot = PROT_READ | PROT_WRITE, flags = MAP_PRIVATE | MAP_ANONYMOUS;
 	int fd = -1, advice = -1;
-	bool relro = false;
 	void *p;
 
 	switch (req->a) {
@@ -66,8 +65,6 @@ static int ksmg_w_map(const struct ksmg_wreq *req, uint64_t *val_r)
 		prot = PROT_READ;
 		/* fall through */
 	case KSMG_MAP_FILE_RELRO:
-		relro = req->a == KSMG_MAP_FILE_RELRO;
-		/* fall through */
 	case KSMG_MAP_FILE:
 		fd = memfd_create("ksmg-test", MFD_CLOEXEC);
 		if (fd < 0 || ftruncate(fd, (off_t)len))
@@ -92,7 +89,7 @@ static int ksmg_w_map(const struct ksmg_wreq *req, uint64_t *val_r)
 		return errno;
 	if (req->c && (prot & PROT_WRITE))
 		ksmg_fill_pattern(p, req->b, (uint32_t)req->c);
-	if (relro && mprotect(p, len, PROT_READ))
+	if (req->a == KSMG_MAP_FILE_RELRO && mprotect(p, len, PROT_READ))
 		return errno;
 	*val_r = (uintptr_t)p;
 	return 0;

@@ -3,9 +3,10 @@
  * Making workers mergeable. With the ksmgroup module loaded the master opens
  * one merge group (/dev/ksmgroup through libksmgroup) and adds every worker
  * as it becomes ready; the module keeps the workers' anonymous memory and
- * their copies of library pages mergeable. Without it, each worker calls prctl(PR_SET_MEMORY_MERGE) on
- * itself (Linux 6.4+). Either way the workers keep their secret memory out
- * (secret.c). The path chosen is logged at start.
+ * their copies of library pages mergeable. Without it, each worker calls
+ * prctl(PR_SET_MEMORY_MERGE) on itself (Linux 6.4+). Either way the workers
+ * keep their secret memory out (secret.c). The path chosen is logged at
+ * start.
  */
 #include <errno.h>
 #include <stdio.h>
