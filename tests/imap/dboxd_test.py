@@ -339,6 +339,33 @@ def descendants(root):
     return result
 
 
+def smaps_vmas(pid):
+    """Yield the mappings of pid from /proc/PID/smaps, each a dict: lo, hi,
+    perms, path ("" for anonymous memory), kb (the "Name: N kB" fields by
+    name) and flags (VmFlags)."""
+    with open("/proc/%d/smaps" % pid) as f:
+        for line in f:
+            parts = line.split()
+            if not parts[0].endswith(":"):
+                lo, hi = (int(x, 16) for x in parts[0].split("-"))
+                vma = {"lo": lo, "hi": hi, "perms": parts[1],
+                       "path": " ".join(parts[5:]), "kb": {}}
+            elif parts[0] == "VmFlags:":
+                vma["flags"] = parts[1:]
+                yield vma
+            elif len(parts) == 3 and parts[2] == "kB":
+                vma["kb"][parts[0][:-1]] = int(parts[1])
+
+
+def secret_region_flags(pid):
+    """The VmFlags of pid's secret region (dboxd's anonymous 256 MiB
+    mapping), or None."""
+    for vma in smaps_vmas(pid):
+        if vma["path"] == "" and vma["hi"] - vma["lo"] == 256 << 20:
+            return vma["flags"]
+    return None
+
+
 def expect(status, func, *args):
     """Run an imaplib call that must answer status (NO or BAD); imaplib
     raises on BAD. Returns the response text."""

@@ -11,7 +11,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from dboxd_test import Server, descendants, message  # noqa: E402
+from dboxd_test import (Server, descendants, message,  # noqa: E402
+                        secret_region_flags, smaps_vmas)
 
 USERS = 8
 SETTLE = int(os.environ.get("KSM_SETTLE", "30"))
@@ -62,24 +63,13 @@ def proc_ksm(pid):
 
 def file_copies_marked(pid):
     """Read-only private file mappings holding copied pages (RELRO) that
-    are mergeable in PID, as the group's file_private policy asks."""
-    marked, vma = 0, None
+    are mergeable in pid, as the group's file_private policy asks."""
     try:
-        with open("/proc/%d/smaps" % pid) as f:
-            for line in f:
-                parts = line.split()
-                if "-" in parts[0] and len(parts) >= 6 and ":" not in parts[0]:
-                    vma = {"perms": parts[1], "file": parts[5].startswith("/"),
-                           "anon": 0}
-                elif parts[0] == "Anonymous:" and vma is not None:
-                    vma["anon"] = int(parts[1])
-                elif parts[0] == "VmFlags:" and vma is not None:
-                    if vma["file"] and vma["perms"] == "r--p" and \
-                            vma["anon"] > 0 and "mg" in parts[1:]:
-                        marked += 1
+        return sum(1 for v in smaps_vmas(pid)
+                   if v["path"].startswith("/") and v["perms"] == "r--p" and
+                   v["kb"].get("Anonymous", 0) > 0 and "mg" in v["flags"])
     except OSError:
         return 0
-    return marked
 
 
 def thp_kb(pids):
@@ -102,20 +92,6 @@ def thp_mode():
             return f.read().split("[")[1].split("]")[0]
     except (OSError, IndexError):
         return "none"
-
-
-def secret_flags(pid):
-    with open("/proc/%d/smaps" % pid) as f:
-        lines = f.read().splitlines()
-    size = None
-    for line in lines:
-        parts = line.split()
-        if parts and "-" in parts[0] and len(parts) >= 5 and ":" in parts[3]:
-            lo, hi = (int(x, 16) for x in parts[0].split("-"))
-            size = hi - lo
-        if line.startswith("VmFlags:") and size == 256 << 20:
-            return line.split()[1:]
-    return None
 
 
 def workload(spawn):
@@ -205,7 +181,7 @@ def main():
                      [p for p, _ in descendants(s.master_pid())])
         tap(thp == 0, "template: no transparent huge pages in dboxd's "
             "processes (%d kB, THP %s)" % (thp, thp_mode()))
-        flags = secret_flags(workers[0])
+        flags = secret_region_flags(workers[0])
         tap(flags is not None and "dd" in flags and "mg" not in flags,
             "template: secret region not mergeable in the group: %r" %
             flags)

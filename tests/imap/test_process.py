@@ -7,7 +7,7 @@ import signal
 import time
 
 from dboxd_test import (AUTH_UID, LOGIN_UID, Server, check, descendants,
-                        message, procs, wait_for)
+                        message, procs, secret_region_flags, wait_for)
 
 
 def setup():
@@ -129,21 +129,6 @@ def test_prctl_merge_is_set_in_worker(s):
     check("ksm_merge_any: yes" in stat, "worker not merge-any: %r" % stat)
 
 
-def smaps_secret_region(pid):
-    """The 256 MiB secret region's VmFlags, or None."""
-    with open("/proc/%d/smaps" % pid) as f:
-        lines = f.read().splitlines()
-    start = None
-    for i, line in enumerate(lines):
-        parts = line.split()
-        if "-" in parts[0] and len(parts) >= 5 and ":" in parts[3]:
-            lo, hi = (int(x, 16) for x in parts[0].split("-"))
-            start = (hi - lo) if len(parts) == 5 else None
-        if line.startswith("VmFlags:") and start == 256 << 20:
-            return line.split()[1:]
-    return None
-
-
 def test_secret_memory_is_excluded_from_merging(s):
     uid = s.users["alice"][0]
     m = s.login("alice")
@@ -151,7 +136,7 @@ def test_secret_memory_is_excluded_from_merging(s):
     m.select("INBOX")
     m.fetch("1", "(BODY.PEEK[])")
     pid = [p for p, u in roles(s) if u == uid][0]
-    flags = smaps_secret_region(pid)
+    flags = secret_region_flags(pid)
     m.logout()
     check(flags is not None, "no secret region in worker smaps")
     check("dd" in flags, "secret region not MADV_DONTDUMP: %r" % flags)
