@@ -29,8 +29,10 @@
 # The guest sees GUEST_SERIES, GUEST_ABI and GUEST_RESULTS in its environment.
 # Exit status: SCRIPT's status when non-zero; otherwise 0, or
 #   124 the timeout struck, 125 the guest reported no status (it panicked or
-#   /init failed), 126 the console shows a kernel problem (Oops, BUG, WARNING,
-#   ...; listed in kernel-problems.txt), 2 bad usage or a setup error.
+#   /init failed; a guest that stops before its job starts is booted once
+#   more first; the file "failure" says why in one line), 126 the console
+#   shows a kernel problem (Oops, BUG, WARNING, ...; listed in
+#   kernel-problems.txt), 2 bad usage or a setup error.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
@@ -52,7 +54,7 @@ for p in "$results" "$script" "$PWD" "$KSMG_MODDIR" "$KSMG_ROOT"; do
 done
 
 initramfs=$("$KSMG_ROOT/scripts/initramfs.sh" "$series")
-rm -f "$results"/{console.log,script.log,exit-status,kernel-problems.txt,run.env}
+rm -f "$results"/{console.log,console-failed-boot.log,script.log,exit-status,failure,kernel-problems.txt,run.env}
 
 net=0
 netargs=()
@@ -121,26 +123,46 @@ qemu=(qemu-system-x86_64 -accel tcg,thread=single -m "${GUEST_MEM:-2048}" -smp "
 	"${netargs[@]}" "${diskargs[@]}")
 
 console=$results/console.log
+# run_qemu: boot the guest once; sets qrc (QEMU's status, or timeout's).
+run_qemu() {
+	set +e
+	if [[ ${GUEST_VERBOSE:-0} == 1 ]]; then
+		timeout --foreground -k 10 "$timeout_s" "${qemu[@]}" </dev/null 2>&1 | tee "$console" >&2
+		qrc=${PIPESTATUS[0]}
+	else
+		timeout --foreground -k 10 "$timeout_s" "${qemu[@]}" </dev/null >"$console" 2>&1
+		qrc=$?
+	fi
+	set -e
+}
+
 ksmg_log "$series: booting $KSMG_ABI, running ${script#"$KSMG_ROOT"/} (timeout ${timeout_s}s)"
 start=$(date +%s.%N)
 # --foreground keeps QEMU in our process group: without it timeout moves
 # itself into a group of its own, where a terminal's Ctrl-C (make run)
 # never reaches it and the guest outlives the script.
-set +e
-if [[ ${GUEST_VERBOSE:-0} == 1 ]]; then
-	timeout --foreground -k 10 "$timeout_s" "${qemu[@]}" </dev/null 2>&1 | tee "$console" >&2
-	qrc=${PIPESTATUS[0]}
-else
-	timeout --foreground -k 10 "$timeout_s" "${qemu[@]}" </dev/null >"$console" 2>&1
-	qrc=$?
+run_qemu
+# A guest that stopped by itself before /init reached the job ran nothing
+# of ours: QEMU could not start (a forwarded port taken for a moment) or
+# the stock kernel died booting under TCG. Boot once more, and keep the
+# first console for whoever wants to know why.
+boot_retries=0
+if ((qrc < 124)) && [[ ! -s $results/exit-status ]] &&
+	! grep -qa 'guest-init: boot done' "$console"; then
+	mv "$console" "$results/console-failed-boot.log"
+	ksmg_log "$series: the guest stopped before its job started (qemu status $qrc): booting again; first console: $results/console-failed-boot.log"
+	tail -n 5 "$results/console-failed-boot.log" >&2
+	boot_retries=1
+	sleep 1
+	run_qemu
 fi
-set -e
 end=$(date +%s.%N)
 
 wall=$(echo "$end - $start" | bc)
 boot=$(sed -n 's/.*guest-init: boot done after \([0-9.]*\) s.*/\1/p' "$console" | head -n1)
 echo "KSMG_GUEST_WALL=$wall" >"$results/run.env"
 echo "KSMG_GUEST_BOOT=${boot:-}" >>"$results/run.env"
+echo "KSMG_GUEST_BOOT_RETRIES=$boot_retries" >>"$results/run.env"
 
 # Kernel messages (they carry a [ seconds] stamp) that mean something broke.
 # "WARNING:" alone would also match benign boot lines such as the CPU
@@ -156,6 +178,9 @@ fi
 if [[ ! -s $results/exit-status ]]; then
 	ksmg_log "$series: the guest reported no exit status (qemu status $qrc); console: $console"
 	tail -n 20 "$console" >&2
+	# One line for a TAP description: the first sign of why, else the end.
+	{ grep -a -m1 -E 'Could not|Kernel panic|guest-init: FATAL|qemu-system' "$console" ||
+		tail -n 1 "$console"; } | tr -d '\r' | cut -c1-160 >"$results/failure"
 	exit 125
 fi
 rc=$(cat "$results/exit-status")

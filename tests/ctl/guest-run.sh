@@ -38,11 +38,12 @@ for s in $series_list; do
 	GUEST_RESULTS=$gdir GUEST_TIMEOUT=${CTL_GUEST_TIMEOUT:-900} \
 		scripts/guest-run.sh "$s" tests/ctl/guest-tests.sh "$ko" "$gdir" >"$gdir/guest-run.log" 2>&1
 	rc=$?
+	why=$(cat "$gdir/failure" 2>/dev/null || true)
 	case $rc in
 	0) ;;
 	126) lines+=("not ok - $s: no kernel problems on the guest console (see build/results/ctl-guest-$s/kernel-problems.txt)")
 	     lines+=("$(head -n 5 "$gdir/kernel-problems.txt" | sed 's/^/# /')") ;;
-	*) lines+=("not ok - $s: the guest ran the tests to the end (guest-run status $rc; build/results/ctl-guest-$s/guest-run.log)") ;;
+	*) lines+=("not ok - $s: the guest ran the tests to the end (guest-run status $rc${why:+: $why}; build/results/ctl-guest-$s/guest-run.log)") ;;
 	esac
 	{
 		if [[ -f $gdir/ctl-work/results ]]; then

@@ -86,7 +86,7 @@ run_series() {
 		case $rc in
 		0 | 126) echo "ok - $s: guest: booted in ${boot:-?} s, ran the tests, powered off" ;;
 		124) echo "not ok - $s: guest: killed after ${KMOD_GUEST_TIMEOUT:-1200} s (console: build/results/guest-$s/console.log)" ;;
-		125) echo "not ok - $s: guest: reported no exit status (panic or /init failure; console: build/results/guest-$s/console.log)"
+		125) echo "not ok - $s: guest: reported no exit status ($(cat "$gdir/failure" 2>/dev/null); console: build/results/guest-$s/console.log)"
 			tail -n 15 "$gdir/console.log" | sed 's/^/# /' ;;
 		*) echo "not ok - $s: guest: kmod-tests.sh exited with status $rc (build/results/guest-$s/script.log)"
 			tail -n 15 "$gdir/script.log" 2>/dev/null | sed 's/^/# /' ;;
@@ -103,7 +103,7 @@ run_series() {
 # The network check: a host port forwarded by QEMU reaches a guest server.
 net_check() {
 	local s=$1
-	local gdir=$results/guest-net-$s port token i got='' rc
+	local gdir=$results/guest-net-$s port token i got='' rc why
 	mkdir -p "$gdir/net"
 	rm -f "$gdir/net/fetched"
 	token=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
@@ -123,10 +123,12 @@ net_check() {
 	wait "$guest"
 	rc=$?
 	set -e
+	why=$(cat "$gdir/failure" 2>/dev/null || true)
+	[[ $got == "$token" ]] || why+="${why:+, }the host never got the token"
 	if [[ $got == "$token" && $rc == 0 ]]; then
 		echo "ok - $s: guest network: eth0 up, host port $port forwarded to a guest server"
 	else
-		echo "not ok - $s: guest network: eth0 up, host port forwarded to a guest server (guest status $rc; build/results/guest-net-$s/)"
+		echo "not ok - $s: guest network: eth0 up, host port forwarded to a guest server (guest status $rc${why:+: $why}; build/results/guest-net-$s/)"
 		tail -n 10 "$gdir/guest-run.log" | sed 's/^/# /'
 	fi
 }
