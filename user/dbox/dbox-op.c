@@ -178,16 +178,85 @@ static void op_release(struct dbox_op *op)
 
 /* ---- transaction and commit ------------------------------------------------ */
 
+static void op_index_synced(struct dbox_op *op, int error)
+{
+	if (error != 0) {
+		/* The change is in the index but may not survive a crash.
+		   Report the failure and keep every file the index could
+		   still name: no clean-up, no post-commit unlinks. */
+		op_fail_errno(op, error, "fdatasync of the index");
+		op_deliver(op);
+		return;
+	}
+	op_finish(op, true);
+}
+
+static void index_sync_start(struct dbox_storage *storage);
+
+static void index_sync_done(void *context, int error)
+{
+	struct dbox_storage *storage = context;
+	struct dbox_op *op = storage->synced_by_flight, *next;
+
+	storage->synced_by_flight = NULL;
+	storage->index_sync_in_flight = false;
+	if (storage->sync_waiters != NULL)
+		index_sync_start(storage);
+	for (; op != NULL; op = next) {
+		next = op->next_waiter;
+		op->next_waiter = NULL;
+		op_index_synced(op, error);
+	}
+}
+
+/* One fdatasync for everything committed so far. */
+static void index_sync_start(struct dbox_storage *storage)
+{
+	int fd = dbox_index_sync_fd(storage->index);
+
+	storage->synced_by_flight = storage->sync_waiters;
+	storage->sync_waiters = storage->sync_waiters_tail = NULL;
+	storage->index_sync_in_flight = true;
+	dbox_io_batch_init(&storage->index_sync, index_sync_done, storage);
+	if (fd < 0)
+		storage->index_sync.error = -EBADF;
+	else
+		dbox_io_batch_fsync(storage->io, &storage->index_sync, fd,
+				    true);
+	dbox_io_batch_close(storage->io, &storage->index_sync);
+}
+
+/*
+ * The commit returns with the change consistent on disk; its durability
+ * (the index's fdatasync) is waited for through dbox-io, off the loop and
+ * after the writer slot went to the next operation, and before anything
+ * that relies on it: post-commit unlinks and the caller's "done". Commits
+ * made while an fdatasync is in flight share the next one (group commit),
+ * and operations are reported in commit order.
+ */
 static void op_commit(struct dbox_op *op)
 {
+	struct dbox_storage *storage = op->storage;
 	const char *error;
 	int ret;
 
+	dbox_index_defer_sync(storage->index, true);
 	ret = op->kind->commit(op, &error);
+	dbox_index_defer_sync(storage->index, false);
 	if (ret < 0)
 		op_set_error(op);
 	op_release(op);
-	op_finish(op, ret == 0);
+	if (ret < 0) {
+		op_finish(op, false);
+		return;
+	}
+	if (storage->sync_waiters_tail == NULL)
+		storage->sync_waiters = op;
+	else
+		storage->sync_waiters_tail->next_waiter = op;
+	storage->sync_waiters_tail = op;
+	if (!storage->index_sync_in_flight)
+		index_sync_start(storage);
 }
 
 static void op_synced(void *context, int error)

@@ -14,7 +14,10 @@
  *            precede the commit are asked for with dbox_op_fsync_before
  *            _commit(); the engine submits them while the transaction stays
  *            open, then calls
- *   commit   the LMDB commit (synchronous: LMDB fsyncs its own files);
+ *   commit   the LMDB commit (synchronous, but with the index's sync
+ *            deferred: LMDB flushes the new pages, the engine then waits
+ *            for an fdatasync of the index through dbox-io, one for all
+ *            operations committed meanwhile, before finish);
  *   abort    instead of commit when such an fsync failed;
  *   finish   after commit or failure: remove left-overs; post-commit I/O
  *            (sdbox expunge: unlink, then fsync the directory) goes into
@@ -72,7 +75,7 @@ struct dbox_op {
 	unsigned int stage;
 	int *commit_fsyncs;		/* directory fds, not owned */
 	unsigned int commit_fsync_count;
-	struct dbox_op *next_waiter;
+	struct dbox_op *next_waiter;	/* writer queue, then sync queue */
 
 	/* the result */
 	int ret;

@@ -29,6 +29,7 @@
 #include "dbox-file.h"
 #include "dbox-util.h"
 #include "index/dbox-index.h"
+#include "io/dbox-io-internal.h"
 
 #define DBOX_MAILBOXES_DIR "mailboxes"
 #define DBOX_STORAGE_DIR "storage"
@@ -184,6 +185,11 @@ struct dbox_storage {
 	struct dbox_op *writer;
 	struct dbox_op *writer_waiters, *writer_waiters_tail;
 	unsigned int ops_in_flight;
+	/* committed operations waiting for the index fdatasync: those the
+	   one in flight covers, and those committed since (dbox-op.c) */
+	struct dbox_op *synced_by_flight, *sync_waiters, *sync_waiters_tail;
+	struct dbox_io_batch index_sync;
+	bool index_sync_in_flight;
 };
 
 /* Internal per-message data kept alongside the public view. */

@@ -30,6 +30,7 @@ struct dbox_index {
 struct dbox_txn {
 	MDB_txn *txn;
 	MDB_dbi *dbis;
+	struct dbox_index_env *env;
 	bool write;
 };
 

@@ -17,6 +17,17 @@
    holds millions of messages' records. */
 #define DBOX_INDEX_MAPSIZE (4ULL << 30)
 
+/*
+ * MDB_NOMETASYNC: a commit fdatasyncs the new pages, then writes the meta
+ * page that makes them current without a second fdatasync. The database
+ * stays consistent whatever a crash keeps; what the crash may undo is the
+ * last commit, until the next fdatasync of the data file. dbox_txn_commit()
+ * does that fdatasync itself unless the caller took it over
+ * (dbox_index_defer_sync()): half of the commit's disk waits then leave
+ * the event loop.
+ */
+#define ENV_FLAGS (MDB_NOTLS | MDB_NOMETASYNC)
+
 static const char *const db_names[DBOX_DB_COUNT] = {
 	[DBOX_DB_META] = "meta",
 	[DBOX_DB_MAILBOXES] = "mailboxes",
@@ -41,6 +52,8 @@ struct dbox_index_env {
 	char *data_path;
 	/* see dbox_index_writer_hold() */
 	const struct dbox_index *writer_holder;
+	/* see dbox_index_defer_sync() */
+	bool sync_deferred;
 };
 
 static struct dbox_index_env *env_registry;
@@ -77,6 +90,8 @@ static int env_open_dbis(struct dbox_index_env *ie, const char **error_r)
 		}
 	}
 	ret = mdb_txn_commit(txn);
+	if (ret == 0)
+		ret = mdb_env_sync(ie->env, 1);
 	if (ret != 0)
 		return dbox_index_fail(error_r, ret, "commit");
 	return 0;
@@ -145,7 +160,7 @@ static int env_create(int dir_fd, const struct stat *st,
 	if (ret == 0)
 		ret = mdb_env_set_mapsize(ie->env, DBOX_INDEX_MAPSIZE);
 	if (ret == 0)
-		ret = mdb_env_open(ie->env, real, MDB_NOTLS, 0600);
+		ret = mdb_env_open(ie->env, real, ENV_FLAGS, 0600);
 	if (ret != 0) {
 		dbox_index_fail(error_r, ret, "open");
 		goto err_env;
@@ -314,6 +329,7 @@ int dbox_txn_begin(struct dbox_index *index, bool write,
 		return dbox_index_fail(error_r, ret, "txn_begin");
 	}
 	txn->dbis = index->env->dbis;
+	txn->env = index->env;
 	txn->write = write;
 	*txn_r = txn;
 	return 0;
@@ -325,12 +341,29 @@ int dbox_txn_commit(struct dbox_txn **_txn, const char **error_r)
 	int ret;
 
 	*_txn = NULL;
-	/* mdb_txn_commit fsyncs (no MDB_NOSYNC): durable on return */
+	/* consistent on disk on return (see ENV_FLAGS); durable once the
+	   meta page is flushed too */
 	ret = mdb_txn_commit(txn->txn);
+	if (ret == 0 && txn->write && !txn->env->sync_deferred)
+		ret = mdb_env_sync(txn->env->env, 1);
 	free(txn);
 	if (ret != 0)
 		return dbox_index_fail(error_r, ret, "commit");
 	return 0;
+}
+
+void dbox_index_defer_sync(struct dbox_index *index, bool defer)
+{
+	index->env->sync_deferred = defer;
+}
+
+int dbox_index_sync_fd(const struct dbox_index *index)
+{
+	mdb_filehandle_t fd;
+
+	if (mdb_env_get_fd(index->env->env, &fd) != 0)
+		return -1;
+	return fd;
 }
 
 void dbox_txn_abort(struct dbox_txn **_txn)

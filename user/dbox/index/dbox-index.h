@@ -3,7 +3,8 @@
  * The index: one LMDB environment per mail root, <root>/dboxd-index/.
  *
  * Why LMDB (docs/dbox.md has the long form): transactions are atomic and
- * durable (fsync at commit) with copy-on-write pages, so a SIGKILL or power
+ * durable (fdatasync at commit, the last one possibly off the caller's
+ * path: dbox_index_defer_sync()) with copy-on-write pages, so a SIGKILL or power
  * cut leaves the last committed state; one writer at a time across
  * processes (a robust mutex in lock.mdb, released if the holder dies);
  * readers never block and share pages through the page cache, which is
@@ -72,8 +73,21 @@ void dbox_index_set_writer_wait(struct dbox_index *index,
 void dbox_index_writer_hold(struct dbox_index *index, bool hold);
 /* The handle holding its write transaction across I/O, or NULL. */
 const struct dbox_index *dbox_index_writer_holder(const struct dbox_index *index);
+/* Durable on return, unless the handle defers the sync. */
 int dbox_txn_commit(struct dbox_txn **txn, const char **error_r);
 void dbox_txn_abort(struct dbox_txn **txn);
+
+/*
+ * While deferred (a flag per environment, like the writer hold), a write
+ * commit returns once the change is consistent on disk but before it is
+ * durable: a crash may undo the last such commit until the caller has
+ * fdatasync'ed dbox_index_sync_fd(). The asynchronous changes do that
+ * through dbox-io, so the second of LMDB's two disk waits per commit stays
+ * off the event loop (dbox-op.c).
+ */
+void dbox_index_defer_sync(struct dbox_index *index, bool defer);
+/* The index data file, for that fdatasync; -1 if LMDB has none. */
+int dbox_index_sync_fd(const struct dbox_index *index);
 
 /* Empty every sub-database but meta (whose counters must never go back,
    so ids are not reused). */

@@ -566,6 +566,70 @@ static void test_sync_call_waits_for_writer(void)
 	open_storage();
 }
 
+/* io_uring + DBOX_TEST_FSYNC_DELAY_MS=300: a STORE writes nothing but the
+   index, so what it waits for is the index's own fdatasync after the
+   commit, which goes through the ring rather than blocking the loop. */
+static void test_index_sync_through_io(void)
+{
+	struct dbox_store_params flagged = { DBOX_STORE_ADD, DBOX_MAIL_FLAGGED,
+					     NULL, 0 };
+	struct dbox_store_params seen = { DBOX_STORE_ADD, DBOX_MAIL_SEEN,
+					  NULL, 0 };
+	struct done a, s1, s2;
+	struct done *both[2] = { &s1, &s2 };
+	const struct dbox_mail *mail;
+	struct dbox_mailbox *box;
+	struct dbox_io *io;
+	const char *error;
+	uint64_t t0;
+
+	if (dbox_io_get_backend(dbox_storage_get_io(storage)) !=
+	    DBOX_IO_BACKEND_URING) {
+		tap_skip("needs io_uring (the fsync delay knob)",
+			 "%s: a store reports only once the index fdatasync "
+			 "it queued on the ring completed", fmt_name);
+		return;
+	}
+	setenv("DBOX_TEST_FSYNC_DELAY_MS", "300", 1);
+	dbox_storage_close(&storage);
+	open_storage();
+	unsetenv("DBOX_TEST_FSYNC_DELAY_MS");
+	io = dbox_storage_get_io(storage);
+	box = open_box("INBOX");
+	if (start_append(box, 80, &a, NULL) < 0 || !wait_one(&a) ||
+	    a.ret != 0) {
+		tap_ok(false, "%s: append before the store", fmt_name);
+		goto out;
+	}
+	memset(&s1, 0, sizeof(s1));
+	memset(&s2, 0, sizeof(s2));
+	t0 = now_ms();
+	if (dbox_mail_store_start(box, a.uids, 1, &flagged, done_cb, &s1,
+				  NULL, &error) < 0 ||
+	    dbox_mail_store_start(box, a.uids, 1, &seen, done_cb, &s2,
+				  NULL, &error) < 0) {
+		tap_ok(false, "%s: store_start: %s", fmt_name, error);
+		goto out;
+	}
+	while (now_ms() - t0 < 150)
+		(void)dbox_io_run(io, 10);
+	tap_ok(!s1.called && !s2.called, "%s: a store reports only once the "
+	       "index fdatasync it queued on the ring completed", fmt_name);
+	tap_ok(wait_all(both, 2) && s1.ret == 0 && s2.ret == 0 &&
+	       s1.order < s2.order && now_ms() - t0 >= 300,
+	       "%s: two stores in flight both succeed, in start order",
+	       fmt_name);
+	sync_box(box);
+	mail = dbox_mailbox_lookup_uid(box, a.uids[0], NULL);
+	tap_ok(mail != NULL && (mail->flags & DBOX_MAIL_FLAGGED) != 0 &&
+	       (mail->flags & DBOX_MAIL_SEEN) != 0,
+	       "%s: and both flags are there", fmt_name);
+out:
+	dbox_mailbox_close(&box);
+	dbox_storage_close(&storage);
+	open_storage();
+}
+
 static void test_close_storage_in_flight(void)
 {
 	struct dbox_mailbox *box = open_box("INBOX");
@@ -645,6 +709,7 @@ static void run_format(enum dbox_format f, const char *name)
 	test_copy_move_expunge_store();
 	test_start_errors();
 	test_sync_call_waits_for_writer();
+	test_index_sync_through_io();
 	test_close_storage_in_flight();
 	test_mail_allocator();
 	dbox_storage_close(&storage);
