@@ -199,7 +199,6 @@ static void index_sync_done(void *context, int error)
 	struct dbox_op *op = storage->synced_by_flight, *next;
 
 	storage->synced_by_flight = NULL;
-	storage->index_sync_in_flight = false;
 	if (storage->sync_waiters != NULL)
 		index_sync_start(storage);
 	for (; op != NULL; op = next) {
@@ -209,14 +208,14 @@ static void index_sync_done(void *context, int error)
 	}
 }
 
-/* One fdatasync for everything committed so far. */
+/* One fdatasync for everything committed so far (never nothing): while it
+   is in flight, synced_by_flight lists what it covers. */
 static void index_sync_start(struct dbox_storage *storage)
 {
 	int fd = dbox_index_sync_fd(storage->index);
 
 	storage->synced_by_flight = storage->sync_waiters;
 	storage->sync_waiters = storage->sync_waiters_tail = NULL;
-	storage->index_sync_in_flight = true;
 	dbox_io_batch_init(&storage->index_sync, index_sync_done, storage);
 	if (fd < 0)
 		storage->index_sync.error = -EBADF;
@@ -255,7 +254,7 @@ static void op_commit(struct dbox_op *op)
 	else
 		storage->sync_waiters_tail->next_waiter = op;
 	storage->sync_waiters_tail = op;
-	if (!storage->index_sync_in_flight)
+	if (storage->synced_by_flight == NULL)
 		index_sync_start(storage);
 }
 

@@ -186,10 +186,10 @@ struct dbox_storage {
 	struct dbox_op *writer_waiters, *writer_waiters_tail;
 	unsigned int ops_in_flight;
 	/* committed operations waiting for the index fdatasync: those the
-	   one in flight covers, and those committed since (dbox-op.c) */
+	   one in flight covers (NULL: none in flight), and those committed
+	   since (dbox-op.c) */
 	struct dbox_op *synced_by_flight, *sync_waiters, *sync_waiters_tail;
 	struct dbox_io_batch index_sync;
-	bool index_sync_in_flight;
 };
 
 /* Internal per-message data kept alongside the public view. */
