@@ -149,6 +149,18 @@ static void open_storage(void)
 	}
 }
 
+/* Close and reopen the storage, with every io_uring fsync completing
+   fsync_delay_ms late (DBOX_TEST_FSYNC_DELAY_MS, read when the storage
+   creates its io), or without the knob for NULL. */
+static void reopen_storage(const char *fsync_delay_ms)
+{
+	dbox_storage_close(&storage);
+	if (fsync_delay_ms != NULL)
+		setenv("DBOX_TEST_FSYNC_DELAY_MS", fsync_delay_ms, 1);
+	open_storage();
+	unsetenv("DBOX_TEST_FSYNC_DELAY_MS");
+}
+
 static struct dbox_mailbox *open_box(const char *name)
 {
 	struct dbox_mailbox *box;
@@ -538,11 +550,7 @@ static void test_sync_call_waits_for_writer(void)
 			 fmt_name);
 		return;
 	}
-	/* the knob is read when the storage creates its io */
-	setenv("DBOX_TEST_FSYNC_DELAY_MS", "300", 1);
-	dbox_storage_close(&storage);
-	open_storage();
-	unsetenv("DBOX_TEST_FSYNC_DELAY_MS");
+	reopen_storage("300");
 	io = dbox_storage_get_io(storage);
 	box = open_box("INBOX");
 	if (start_append(box, 60, &d, NULL) < 0)
@@ -562,8 +570,7 @@ static void test_sync_call_waits_for_writer(void)
 	tap_ok(wait_one(&d) && d.ret == 0, "%s: the append then reports "
 	       "success", fmt_name);
 	dbox_mailbox_close(&box);
-	dbox_storage_close(&storage);
-	open_storage();
+	reopen_storage(NULL);
 }
 
 /* io_uring + DBOX_TEST_FSYNC_DELAY_MS=300: a STORE writes nothing but the
@@ -590,10 +597,7 @@ static void test_index_sync_through_io(void)
 			 "it queued on the ring completed", fmt_name);
 		return;
 	}
-	setenv("DBOX_TEST_FSYNC_DELAY_MS", "300", 1);
-	dbox_storage_close(&storage);
-	open_storage();
-	unsetenv("DBOX_TEST_FSYNC_DELAY_MS");
+	reopen_storage("300");
 	io = dbox_storage_get_io(storage);
 	box = open_box("INBOX");
 	if (start_append(box, 80, &a, NULL) < 0 || !wait_one(&a) ||
@@ -626,8 +630,7 @@ static void test_index_sync_through_io(void)
 	       "%s: and both flags are there", fmt_name);
 out:
 	dbox_mailbox_close(&box);
-	dbox_storage_close(&storage);
-	open_storage();
+	reopen_storage(NULL);
 }
 
 static void test_close_storage_in_flight(void)
