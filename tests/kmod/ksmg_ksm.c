@@ -67,6 +67,66 @@ int ksmg_ksm_resume(void)
 	return ksmg_ksm_set("run", 1);
 }
 
+/* The pages ksmd keeps an rmap item for, in whatever state. */
+static int ksmg_ksm_rmap_items(uint64_t *n_r)
+{
+	static const char * const knobs[] = {
+		"pages_shared", "pages_sharing", "pages_unshared",
+		"pages_volatile",
+	};
+	uint64_t v;
+	size_t i;
+
+	*n_r = 0;
+	for (i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++) {
+		if (ksmg_ksm_get(knobs[i], &v))
+			return -1;
+		*n_r += v;
+	}
+	return 0;
+}
+
+/*
+ * Wait until ksmd has gone over every registered mm n more times. With
+ * empty_ok, also stop waiting once ksmd holds no page at all: it stops
+ * counting passes when it has nothing left to scan.
+ */
+static bool ksmg_ksm_passes(unsigned int n, bool empty_ok,
+			    unsigned int timeout_ms)
+{
+	uint64_t end = ksmg_now_ms() + timeout_ms, f0, f, items;
+
+	if (ksmg_ksm_get("full_scans", &f0))
+		return false;
+	for (;;) {
+		if (ksmg_ksm_get("full_scans", &f))
+			return false;
+		if (f >= f0 + n)
+			return true;
+		if (empty_ok && !ksmg_ksm_rmap_items(&items) && !items)
+			return true;
+		if (ksmg_now_ms() >= end)
+			return false;
+		ksmg_sleep_ms(200);
+	}
+}
+
+bool ksmg_ksm_full_scans(unsigned int n, unsigned int timeout_ms)
+{
+	return ksmg_ksm_passes(n, false, timeout_ms);
+}
+
+/*
+ * A process that exits keeps its pages counted in pages_sharing and the
+ * like until ksmd's cursor reaches its mm and drops them, within two
+ * passes. Wait for that, so that those figures then move only with the
+ * processes alive.
+ */
+bool ksmg_ksm_forget_exited(unsigned int timeout_ms)
+{
+	return ksmg_ksm_passes(2, true, timeout_ms);
+}
+
 void ksmg_ksm_restore(struct ksmg_ksm_saved *saved)
 {
 	uint64_t val;

@@ -40,6 +40,12 @@ FIXTURE_SETUP(merge)
 	self->pages = (size_t)ksmg_env_uint("KSMG_MERGE_MIB", 16, 256) *
 		      (1 << 20) / (size_t)ksmg_page_size();
 	ASSERT_EQ(0, ksmg_ksm_start(&self->b.ksm));
+	/*
+	 * The tests compare the machine's pages_sharing with what it was at
+	 * the start, which the members of an earlier test, exited but not
+	 * yet forgotten by ksmd, would pull down while the test runs.
+	 */
+	ASSERT_TRUE(ksmg_ksm_forget_exited(60000));
 }
 
 FIXTURE_TEARDOWN(merge)
@@ -122,17 +128,19 @@ TEST_F_TIMEOUT(merge, identical_members_merge_and_unmerge_on_exit, 300)
 
 /*
  * Up to four members each map the same pages of KIND, after joining or
- * before, and ksmd merges at least half of them.
+ * before, and ksmd merges at least half of them. Each test passes its own
+ * SEED: pages alike to another test's would merge into that test's stable
+ * pages while they last, which is not what is being tested.
  */
 static void ksmg_alike_members_merge(struct __test_metadata *_metadata,
 				     FIXTURE_DATA(merge) *self,
 				     enum ksmg_map_kind kind, bool join_first,
-				     const char *what)
+				     uint32_t seed, const char *what)
 {
 	unsigned int n = self->workers < 4 ? self->workers : 4, i;
 	size_t p = self->pages / 4;
 	struct ksmg_worker *w[4];
-	uint64_t sharing0 = ksmg_sharing(), ms;
+	uint64_t sharing0 = ksmg_sharing(), ms, v;
 	uintptr_t addr[4];
 
 	for (i = 0; i < n; i++) {
@@ -141,14 +149,19 @@ static void ksmg_alike_members_merge(struct __test_metadata *_metadata,
 			ASSERT_EQ(0, ksmg_add(self->b.fd, w[i]->pid));
 	}
 	for (i = 0; i < n; i++) {
-		ASSERT_EQ(0, ksmg_worker_map(w[i], kind, p, 78, &addr[i]));
+		ASSERT_EQ(0, ksmg_worker_map(w[i], kind, p, seed, &addr[i]));
 		if (!join_first)
 			ASSERT_EQ(0, ksmg_add(self->b.fd, w[i]->pid));
 	}
 	EXPECT_TRUE(ksmg_wait_merged(self->b.id, sharing0, n * p / 2,
 				     (n - 1) * p / 2, &ms))
-		TH_LOG("%s did not merge in %llu ms", what,
-		       (unsigned long long)ms);
+		TH_LOG("%s did not merge in %llu ms: merging_pages %llu of %zu, pages_sharing %llu, was %llu",
+		       what, (unsigned long long)ms,
+		       (unsigned long long)(ksmg_group_u64(self->b.id,
+							   "merging_pages", &v) ?
+					    0 : v),
+		       n * p, (unsigned long long)ksmg_sharing(),
+		       (unsigned long long)sharing0);
 	TH_LOG("%u members x %zu pages of %s: half merged after %llu ms", n,
 	       p, what, (unsigned long long)ms);
 	for (i = 0; i < n; i++)
@@ -157,7 +170,7 @@ static void ksmg_alike_members_merge(struct __test_metadata *_metadata,
 
 TEST_F_TIMEOUT(merge, memory_mapped_after_joining_merges, 240)
 {
-	ksmg_alike_members_merge(_metadata, self, KSMG_MAP_ANON, true,
+	ksmg_alike_members_merge(_metadata, self, KSMG_MAP_ANON, true, 78,
 				 "memory mapped after joining");
 }
 
@@ -172,7 +185,7 @@ TEST_F_TIMEOUT(merge, file_private_policy_merges_relro_copies, 240)
 	ASSERT_EQ(0, ksmg_set_policy(self->b.fd, KSMG_POLICY_ANON |
 				     KSMG_POLICY_FILE_PRIVATE, 0));
 	ksmg_alike_members_merge(_metadata, self, KSMG_MAP_FILE_RELRO, false,
-				 "RELRO-like copies");
+				 79, "RELRO-like copies");
 }
 
 TEST_HARNESS_MAIN

@@ -105,16 +105,6 @@ TEST_F(secret, secret_mapped_after_joining_stays_excluded)
 	EXPECT_TRUE(ksmg_stays_unmarked(self->b.id, w->pid, secret, 5));
 }
 
-static bool ksmg_full_scans_pass(unsigned int n, unsigned int timeout_ms)
-{
-	uint64_t f0, f;
-
-	if (ksmg_ksm_get("full_scans", &f0))
-		return false;
-	return KSMG_POLL(!ksmg_ksm_get("full_scans", &f) && f >= f0 + n,
-			 timeout_ms, 200);
-}
-
 /*
  * Three members hold the same public pages and the same secret pages;
  * the public ones merge, the secret ones never do.
@@ -151,7 +141,7 @@ TEST_F_TIMEOUT(secret, excluded_pages_never_merge, 240)
 	ASSERT_TRUE(merged) TH_LOG("public pages did not merge: %llu of %u",
 				   (unsigned long long)merging, N * P);
 	/* Two more passes over everything: time enough for any leak. */
-	EXPECT_TRUE(ksmg_full_scans_pass(2, 60000));
+	EXPECT_TRUE(ksmg_ksm_full_scans(2, 60000));
 
 	for (i = 0; i < N; i++) {
 		ASSERT_EQ(0, ksmg_page_pfns(w[i]->pid, secret[i], P, sec[i]));

@@ -62,6 +62,8 @@ int ksmg_ksm_set(const char *knob, uint64_t val);
 int ksmg_ksm_start(struct ksmg_ksm_saved *saved);
 int ksmg_ksm_pause(void);
 int ksmg_ksm_resume(void);
+bool ksmg_ksm_full_scans(unsigned int n, unsigned int timeout_ms);
+bool ksmg_ksm_forget_exited(unsigned int timeout_ms);
 void ksmg_ksm_restore(struct ksmg_ksm_saved *saved);
 
 /* ksmg_ioc.c: ioctl wrappers, each returning 0 or -1 with errno */
