@@ -35,18 +35,6 @@
 #define ASSERT_ERRNO(_expected, _cmd) ASSERT_EQ(_expected, KSMG_ERRNO(_cmd))
 #define EXPECT_ERRNO(_expected, _cmd) EXPECT_EQ(_expected, KSMG_ERRNO(_cmd))
 
-/*
- * Poll @cond every @step_ms until it holds or @timeout_ms passed; the
- * value is whether it held.
- */
-#define KSMG_POLL(_cond, _timeout_ms, _step_ms) ({			\
-		uint64_t __end = ksmg_now_ms() + (_timeout_ms);		\
-		bool __ok;						\
-		while (!(__ok = (_cond)) && ksmg_now_ms() < __end)	\
-			ksmg_sleep_ms(_step_ms);			\
-		__ok;							\
-	})
-
 #define KSMG_SKIP_WITHOUT_MODULE() do {					\
 		if (access(KSMG_DEV, F_OK))				\
 			SKIP(return, "%s absent: ksmgroup.ko not loaded", \

@@ -78,7 +78,7 @@ static int ksmg_ksm_rmap_items(uint64_t *n_r)
 	size_t i;
 
 	*n_r = 0;
-	for (i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++) {
+	for (i = 0; i < KSMG_ARRAY_SIZE(knobs); i++) {
 		if (ksmg_ksm_get(knobs[i], &v))
 			return -1;
 		*n_r += v;
@@ -94,21 +94,13 @@ static int ksmg_ksm_rmap_items(uint64_t *n_r)
 static bool ksmg_ksm_passes(unsigned int n, bool empty_ok,
 			    unsigned int timeout_ms)
 {
-	uint64_t end = ksmg_now_ms() + timeout_ms, f0, f, items;
+	uint64_t f0, f, items;
 
 	if (ksmg_ksm_get("full_scans", &f0))
 		return false;
-	for (;;) {
-		if (ksmg_ksm_get("full_scans", &f))
-			return false;
-		if (f >= f0 + n)
-			return true;
-		if (empty_ok && !ksmg_ksm_rmap_items(&items) && !items)
-			return true;
-		if (ksmg_now_ms() >= end)
-			return false;
-		ksmg_sleep_ms(200);
-	}
+	return KSMG_POLL((!ksmg_ksm_get("full_scans", &f) && f >= f0 + n) ||
+			 (empty_ok && !ksmg_ksm_rmap_items(&items) && !items),
+			 timeout_ms, 200);
 }
 
 bool ksmg_ksm_full_scans(unsigned int n, unsigned int timeout_ms)

@@ -61,6 +61,14 @@ static uint64_t ksmg_sharing(void)
 	return v;
 }
 
+/* The group's merging_pages for a log line, 0 when it cannot be read. */
+static uint64_t ksmg_merging(uint32_t id)
+{
+	uint64_t v;
+
+	return ksmg_group_u64(id, "merging_pages", &v) ? 0 : v;
+}
+
 /* Wait until the group and the machine show half of what can merge. */
 static bool ksmg_wait_merged(uint32_t id, uint64_t sharing0,
 			     uint64_t merging_goal, uint64_t sharing_goal,
@@ -97,9 +105,7 @@ TEST_F_TIMEOUT(merge, identical_members_merge_and_unmerge_on_exit, 300)
 				     (n - 1) * p / 2, &ms))
 		TH_LOG("after %llu ms: merging_pages %llu of %zu, pages_sharing +%llu",
 		       (unsigned long long)ms,
-		       (unsigned long long)(ksmg_group_u64(self->b.id,
-							   "merging_pages", &v) ?
-					    0 : v),
+		       (unsigned long long)ksmg_merging(self->b.id),
 		       n * p, (unsigned long long)(ksmg_sharing() - sharing0));
 	TH_LOG("%u members x %zu pages: half merged after %llu ms", n, p,
 	       (unsigned long long)ms);
@@ -140,7 +146,7 @@ static void ksmg_alike_members_merge(struct __test_metadata *_metadata,
 	unsigned int n = self->workers < 4 ? self->workers : 4, i;
 	size_t p = self->pages / 4;
 	struct ksmg_worker *w[4];
-	uint64_t sharing0 = ksmg_sharing(), ms, v;
+	uint64_t sharing0 = ksmg_sharing(), ms;
 	uintptr_t addr[4];
 
 	for (i = 0; i < n; i++) {
@@ -157,9 +163,7 @@ static void ksmg_alike_members_merge(struct __test_metadata *_metadata,
 				     (n - 1) * p / 2, &ms))
 		TH_LOG("%s did not merge in %llu ms: merging_pages %llu of %zu, pages_sharing %llu, was %llu",
 		       what, (unsigned long long)ms,
-		       (unsigned long long)(ksmg_group_u64(self->b.id,
-							   "merging_pages", &v) ?
-					    0 : v),
+		       (unsigned long long)ksmg_merging(self->b.id),
 		       n * p, (unsigned long long)ksmg_sharing(),
 		       (unsigned long long)sharing0);
 	TH_LOG("%u members x %zu pages of %s: half merged after %llu ms", n,

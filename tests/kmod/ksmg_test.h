@@ -26,6 +26,18 @@
 
 #define KSMG_ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
+/*
+ * Poll @cond every @step_ms until it holds or @timeout_ms passed; the
+ * value is whether it held.
+ */
+#define KSMG_POLL(_cond, _timeout_ms, _step_ms) ({			\
+		uint64_t __end = ksmg_now_ms() + (_timeout_ms);		\
+		bool __ok;						\
+		while (!(__ok = (_cond)) && ksmg_now_ms() < __end)	\
+			ksmg_sleep_ms(_step_ms);			\
+		__ok;							\
+	})
+
 /* ksmg_sys.c: files, sysfs, /proc */
 uint64_t ksmg_now_ms(void);
 void ksmg_sleep_ms(unsigned int ms);
