@@ -143,16 +143,25 @@ static void op_txn_deferred(void *context, int64_t result ATTR_UNUSED)
 	op_txn(context);
 }
 
+/* Both queues of operations (for the writer slot, for the index
+   fdatasync) are linked through next_waiter, in start order. */
+static void op_queue_append(struct dbox_op **head, struct dbox_op **tail,
+			    struct dbox_op *op)
+{
+	if (*tail == NULL)
+		*head = op;
+	else
+		(*tail)->next_waiter = op;
+	*tail = op;
+}
+
 static void op_acquire(struct dbox_op *op)
 {
 	struct dbox_storage *storage = op->storage;
 
 	if (storage->writer != NULL) {
-		if (storage->writer_waiters_tail == NULL)
-			storage->writer_waiters = op;
-		else
-			storage->writer_waiters_tail->next_waiter = op;
-		storage->writer_waiters_tail = op;
+		op_queue_append(&storage->writer_waiters,
+				&storage->writer_waiters_tail, op);
 		return;
 	}
 	storage->writer = op;
@@ -249,11 +258,8 @@ static void op_commit(struct dbox_op *op)
 		op_finish(op, false);
 		return;
 	}
-	if (storage->sync_waiters_tail == NULL)
-		storage->sync_waiters = op;
-	else
-		storage->sync_waiters_tail->next_waiter = op;
-	storage->sync_waiters_tail = op;
+	op_queue_append(&storage->sync_waiters, &storage->sync_waiters_tail,
+			op);
 	if (storage->synced_by_flight == NULL)
 		index_sync_start(storage);
 }

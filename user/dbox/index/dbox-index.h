@@ -4,8 +4,8 @@
  *
  * Why LMDB (docs/dbox.md has the long form): transactions are atomic and
  * durable (fdatasync at commit, the last one possibly off the caller's
- * path: dbox_index_defer_sync()) with copy-on-write pages, so a SIGKILL or power
- * cut leaves the last committed state; one writer at a time across
+ * path: dbox_index_defer_sync()) with copy-on-write pages, so a SIGKILL or
+ * power cut leaves the last committed state; one writer at a time across
  * processes (a robust mutex in lock.mdb, released if the holder dies);
  * readers never block and share pages through the page cache, which is
  * what several connections of a user plus LMTP delivery need.
