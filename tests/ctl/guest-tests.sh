@@ -330,14 +330,18 @@ if wait_until 20 grep -q "ready:" "$logs/ksmgroupd-rules.log"; then
 		pm=$(helper_field "$logs/probe-$i.out" attached_ms)
 		# The daemon logs right after ADD_MEMBER; the probe may be quicker.
 		wait_until 5 grep -q "attached pid $ppid " "$logs/ksmgroupd-rules.log"
-		dm=$(sed -n "s/.*attached pid $ppid (.*) to group 'ctl-exe' by .* on exec, \\([0-9.]*\\) ms after the event.*/\\1/p" "$logs/ksmgroupd-rules.log")
+		# When the daemon reads the shell's fork event only after the
+		# child has exec'd, the child already runs probe and is attached
+		# "on fork"; the fork came before the exec, so the time from it
+		# bounds the time from the exec.
+		dm=$(sed -n "s/.*attached pid $ppid (.*) to group 'ctl-exe' by .* on \\(exec\\|fork\\), \\([0-9.]*\\) ms after the event.*/\\2/p" "$logs/ksmgroupd-rules.log")
 		[[ -n $dm ]] || { lat_fail=1; continue; }
 		lat_max=$(awk -v a="$lat_max" -v b="$dm" 'BEGIN { print (b > a) ? b : a }')
 		probe_max=$(awk -v a="$probe_max" -v b="$pm" 'BEGIN { print (b > a) ? b : a }')
 	done
 	check "$series: rule exe=: 5 of 5 processes started after the daemon are attached to their group" test "$lat_fail" = 0
 	if ((lat_fail == 0)) && awk -v m="$lat_max" 'BEGIN { exit !(m < 100) }'; then
-		ok "$series: rule exe=: attached within 100 ms of exec (worst: ${lat_max} ms from the kernel's exec event to ADD_MEMBER done; ${probe_max} ms as the process itself saw it)"
+		ok "$series: rule exe=: attached within 100 ms of exec (worst: ${lat_max} ms from the kernel's exec event, or the fork before it, to ADD_MEMBER done; ${probe_max} ms as the process itself saw it)"
 	else
 		not_ok "$series: rule exe=: attached within 100 ms of exec (worst: ${lat_max} ms from the exec event; ${probe_max} ms seen by the process)"
 	fi
